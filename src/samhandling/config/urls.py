@@ -1,0 +1,14 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from samhandling.core.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("fhir/", include("samhandling.fhir.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("samhandling.core.urls")),
+    path("", include("samhandling.directory.urls")),
+]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from samhandling.fhir import views
+
+app_name = "fhir"
+
+urlpatterns = [
+    path("metadata", views.metadata, name="metadata"),
+]
