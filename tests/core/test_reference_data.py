@@ -33,7 +33,12 @@ def test_health_trust_areas_become_partnerships_with_their_municipalities():
     assert vestfold.health_trust == "Sykehuset i Vestfold HF"
     partnership = OrganisationUnit.objects.get(code="helsefellesskap-vestfold")
     assert sorted(partnership.municipalities.values_list("number", flat=True)) == [
-        "3901", "3903", "3905", "3907", "3909", "3911",
+        "3901",
+        "3903",
+        "3905",
+        "3907",
+        "3909",
+        "3911",
     ]
 
 

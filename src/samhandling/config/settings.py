@@ -121,8 +121,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -195,7 +197,9 @@ STORAGES = {
 # Serve static files straight from the apps in the demo and tests: no collectstatic step.
 WHITENOISE_USE_FINDERS = env_bool("SAMHANDLING_SERVE_APP_STATIC", True)
 
-EMAIL_BACKEND = env_str("SAMHANDLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env_str(
+    "SAMHANDLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
 DEFAULT_FROM_EMAIL = env_str("SAMHANDLING_FROM_EMAIL", "samhandling@localhost")
 
 LOGGING = {

@@ -58,6 +58,9 @@ class PopulationByAge(models.Model):
         verbose_name = _("population by age")
         verbose_name_plural = _("population by age")
 
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.year} age {self.age}: {self.population}"
+
 
 class CatchmentArea(models.Model):
     """The specialist health service area (opptaksområde) serving a set of municipalities."""
@@ -91,6 +94,10 @@ class CatchmentMembership(models.Model):
                 fields=["municipality", "district_number"], name="catchment_unique_member"
             )
         ]
+
+    def __str__(self) -> str:
+        where = " ".join(filter(None, [self.municipality_id, self.district_number]))
+        return f"{where} → {self.area_id}"
 
 
 class UnitKind(models.TextChoices):
@@ -203,7 +210,10 @@ class AccessLog(models.Model):
     object_type = models.CharField(_("record type"), max_length=100)
     object_key = models.CharField(_("record"), max_length=64, db_index=True)
     subject_key = models.CharField(
-        _("person"), max_length=64, blank=True, db_index=True,
+        _("person"),
+        max_length=64,
+        blank=True,
+        db_index=True,
         help_text=_("Pseudonymous key of the person the record is about."),
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=AccessPurpose.choices)
@@ -212,3 +222,6 @@ class AccessLog(models.Model):
         ordering = ["-at"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.object_type}:{self.object_key}"

@@ -158,7 +158,9 @@ def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
 
 def _check_digits(path: Path, line: int, value: str, length: int, what: str) -> None:
     if len(value) != length or not value.isdigit():
-        raise ReferenceDataError(f"{path.name}, line {line}: {what} {value!r} is not {length} digits")
+        raise ReferenceDataError(
+            f"{path.name}, line {line}: {what} {value!r} is not {length} digits"
+        )
 
 
 @transaction.atomic
@@ -206,10 +208,14 @@ def population_import(
         try:
             age, population = int(row["age"]), int(row["population"])
         except ValueError:
-            raise ReferenceDataError(f"{path.name}, line {line}: age and population must be whole numbers") from None
+            raise ReferenceDataError(
+                f"{path.name}, line {line}: age and population must be whole numbers"
+            ) from None
         if age < 0 or population < 0:
             raise ReferenceDataError(f"{path.name}, line {line}: negative value")
-        cells.append(PopulationByAge(municipality_id=number, year=year, age=age, population=population))
+        cells.append(
+            PopulationByAge(municipality_id=number, year=year, age=age, population=population)
+        )
     stored = PopulationByAge.objects.filter(year=year)
     current = set(stored.values_list("municipality_id", "age", "population"))
     if current == {(c.municipality_id, c.age, c.population) for c in cells}:
@@ -236,7 +242,10 @@ def health_trusts_import(*, path: Path = DATA_FILES / "health-trusts.csv") -> Im
             raise ReferenceDataError(f"{path.name}, line {line}: unknown municipality {number}")
         area, _ = CatchmentArea.objects.update_or_create(
             name=row["opptaksomrade"].strip(),
-            defaults={"health_trust": row["helseforetak"].strip(), "regional_authority": row["rhf"].strip()},
+            defaults={
+                "health_trust": row["helseforetak"].strip(),
+                "regional_authority": row["rhf"].strip(),
+            },
         )
         _, was_created = CatchmentMembership.objects.update_or_create(
             municipality_id=number,
@@ -275,7 +284,14 @@ def reference_data_load() -> dict[str, ImportResult]:
         "municipalities": municipalities_import(),
         "population": population_import(),
         "health_trusts": health_trusts_import(),
+        "needs": _needs_import(),
     }
+
+
+def _needs_import() -> ImportResult:
+    from samhandling.directory.services.reference import needs_import
+
+    return needs_import()
 
 
 def units_with_descendants(units: Iterable[OrganisationUnit]) -> set[int]:
@@ -283,8 +299,11 @@ def units_with_descendants(units: Iterable[OrganisationUnit]) -> set[int]:
     ids = {u.pk for u in units}
     frontier = set(ids)
     while frontier:
-        frontier = set(
-            OrganisationUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        ) - ids
+        frontier = (
+            set(
+                OrganisationUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
+            - ids
+        )
         ids |= frontier
     return ids

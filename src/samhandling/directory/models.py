@@ -212,8 +212,13 @@ class OpeningHours(models.Model):
         ordering = ["weekday", "opens"]
         indexes = [models.Index(fields=["weekday", "opens", "closes"], name="hours_lookup")]
         constraints = [
-            models.CheckConstraint(condition=Q(opens__lt=F("closes")), name="hours_opens_before_closes")
+            models.CheckConstraint(
+                condition=Q(opens__lt=F("closes")), name="hours_opens_before_closes"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
 class OpeningException(models.Model):
@@ -236,6 +241,11 @@ class OpeningException(models.Model):
                 name="exception_closed_or_interval",
             )
         ]
+
+    def __str__(self) -> str:
+        if self.closed:
+            return f"{self.date}: closed"
+        return f"{self.date}: {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
 class ServiceVersion(models.Model):
@@ -262,3 +272,6 @@ class ServiceVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["service", "number"], name="version_unique_number")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} v{self.number}"

@@ -7,7 +7,10 @@ from samhandling.core.services import ReferenceDataError, health_trusts_import
 
 
 class Command(BaseCommand):
-    help = "Import catchment areas (health trusts) and a helsefellesskap unit per area. Safe to run again."
+    help = (
+        "Import catchment areas (health trusts) and a helsefellesskap unit per area. "
+        "Safe to run again."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--file", type=Path, help="Read this CSV instead of the packaged one.")

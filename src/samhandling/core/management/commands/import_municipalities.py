@@ -7,7 +7,9 @@ from samhandling.core.services import ReferenceDataError, municipalities_import
 
 
 class Command(BaseCommand):
-    help = "Import the 357 municipalities (2024 structure) from the packaged file. Safe to run again."
+    help = (
+        "Import the 357 municipalities (2024 structure) from the packaged file. Safe to run again."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--file", type=Path, help="Read this CSV instead of the packaged one.")

@@ -7,7 +7,10 @@ from samhandling.core.services import ReferenceDataError, population_import
 
 
 class Command(BaseCommand):
-    help = "Import population by age per municipality (1 January 2024) from the packaged file. Safe to run again."
+    help = (
+        "Import population by age per municipality (1 January 2024) from the packaged file. "
+        "Safe to run again."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--file", type=Path, help="Read this CSV instead of the packaged one.")
