@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from samhandling.fhir import views
 
@@ -6,4 +6,12 @@ app_name = "fhir"
 
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
+    path("HealthcareService", views.healthcareservice_search, name="healthcareservice-search"),
+    path(
+        "HealthcareService/<str:id>",
+        views.healthcareservice_read,
+        name="healthcareservice-read",
+    ),
+    path("Organization/<str:id>", views.organization_read, name="organization-read"),
+    re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
 ]
