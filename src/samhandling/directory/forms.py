@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MaxLengthValidator, RegexValidator
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,13 @@ def _grouped_by_county(queryset: QuerySet[Municipality]) -> list[tuple[str, list
     return list(groups.items())
 
 
+def _formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
+    # An address typed without a scheme gets https, not http.
+    if isinstance(db_field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return db_field.formfield(**kwargs)
+
+
 class ServiceForm(forms.ModelForm):
     """Every editable field of a service; the view passes the cleaned data to the services."""
 
@@ -76,6 +84,7 @@ class ServiceForm(forms.ModelForm):
     class Meta:
         model = Service
         fields = [*SCALAR_FIELDS, *M2M_FIELDS]
+        formfield_callback = _formfield
         widgets = {
             "description_nb": forms.Textarea(attrs={"rows": 4}),
             "description_nn": forms.Textarea(attrs={"rows": 4}),
@@ -92,6 +101,7 @@ class ServiceForm(forms.ModelForm):
         }
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         service = self.instance if self.instance.pk else None
         editing = service is not None
@@ -152,14 +162,6 @@ class ServiceForm(forms.ModelForm):
             self.add_error("latitude", _("Latitude is between -90 and 90."))
         if lon is not None and not -180 <= lon <= 180:
             self.add_error("longitude", _("Longitude is between -180 and 180."))
-        needed = {
-            "offers_phone": ("phone", _("Give the phone number, since the service offers phone.")),
-            "offers_sms": ("sms_number", _("Give the SMS number, since the service offers SMS.")),
-            "offers_chat": ("chat_url", _("Give the chat address, since the service offers chat.")),
-        }
-        for flag, (field, message) in needed.items():
-            if data.get(flag) and not data.get(field) and field not in self.errors:
-                self.add_error(field, message)
         return data
 
     def service_data(self) -> dict[str, Any]:
@@ -248,7 +250,11 @@ class OpeningHoursForm(forms.Form):
 
 class OpeningExceptionForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
-    closed = forms.BooleanField(label=_("Closed all day"), required=False)
+    closed = forms.BooleanField(
+        label=_("Closed all day"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"data-closed-toggle": ""}),
+    )
     opens = forms.TimeField(label=_("Opens"), widget=TIME_WIDGET, required=False)
     closes = forms.TimeField(label=_("Closes"), widget=TIME_WIDGET, required=False)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
@@ -272,6 +278,9 @@ class OpeningExceptionForm(forms.Form):
 
 class IntervalFormSet(forms.BaseFormSet):
     """A formset whose filled-in, not removed rows become the service's list of intervals."""
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "label_suffix": ""}
 
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
@@ -328,7 +337,9 @@ OpeningExceptionFormSet = forms.formset_factory(
 def hours_initial(service: Service | None) -> list[dict[str, Any]]:
     if service is None:
         return [{"weekday": day, "opens": "08:00", "closes": "16:00"} for day in range(5)]
-    return [{"weekday": h.weekday, "opens": h.opens, "closes": h.closes} for h in service.hours.all()]
+    return [
+        {"weekday": h.weekday, "opens": h.opens, "closes": h.closes} for h in service.hours.all()
+    ]
 
 
 def exceptions_initial(service: Service | None) -> list[dict[str, Any]]:

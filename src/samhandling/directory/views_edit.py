@@ -2,11 +2,11 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,20 +17,7 @@ from django.views.decorators.http import require_POST
 
 from samhandling.directory.forms import all_valid, edit_forms
 from samhandling.directory.models import Service, ServiceVersion
-from samhandling.directory.services.editing import (
-    EditConflict,
-    field_label,
-    service_create as create_service,
-    service_may_create,
-    service_may_edit,
-    service_update,
-    service_verify as verify_service,
-    service_version_diff,
-    service_version_fields,
-    services_editable_by,
-    services_unverified,
-    verify_cutoff,
-)
+from samhandling.directory.services import editing
 
 VERSIONS_PER_PAGE = 20
 SERVICES_PER_PAGE = 50
@@ -39,7 +26,7 @@ UNVERIFIED_SHOWN = 50
 
 def _editable_service(request: HttpRequest, code: Any) -> Service:
     service = get_object_or_404(Service.objects.select_related("unit"), code=code)
-    if not service_may_edit(user=request.user, service=service):
+    if not editing.service_may_edit(user=request.user, service=service):
         raise PermissionDenied
     return service
 
@@ -80,7 +67,7 @@ def _render_form(
 
 @login_required
 def service_create(request: HttpRequest) -> HttpResponse:
-    if not service_may_create(user=request.user):
+    if not editing.service_may_create(user=request.user):
         raise PermissionDenied
     if request.method != "POST":
         return _render_form(request, None, edit_forms(user=request.user, service=None))
@@ -88,7 +75,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
     form, hours, exceptions = forms
     if all_valid(forms):
         try:
-            service = create_service(
+            service = editing.service_create(
                 by=request.user,
                 data=form.service_data(),
                 hours=hours.rows(),
@@ -114,7 +101,7 @@ def service_edit(request: HttpRequest, code: Any) -> HttpResponse:
     if not all_valid(forms):
         return _render_form(request, service, forms, status=400, latest=latest)
     try:
-        version = service_update(
+        version = editing.service_update(
             service=service,
             by=request.user,
             data=form.service_data(),
@@ -123,7 +110,7 @@ def service_edit(request: HttpRequest, code: Any) -> HttpResponse:
             base_version=form.cleaned_data["base_version"],
             verify=form.cleaned_data.get("mark_verified", False),
         )
-    except EditConflict as conflict:
+    except editing.EditConflict as conflict:
         return _render_form(
             request, service, forms, status=409, latest=latest, conflict=conflict.messages[0]
         )
@@ -143,7 +130,7 @@ def service_edit(request: HttpRequest, code: Any) -> HttpResponse:
 @login_required
 def service_verify(request: HttpRequest, code: Any) -> HttpResponse:
     service = _editable_service(request, code)
-    version = verify_service(service=service, by=request.user)
+    version = editing.service_verify(service=service, by=request.user)
     if version is None:
         messages.info(request, _("“%(name)s” was already verified today.") % {"name": service})
     else:
@@ -163,7 +150,7 @@ def service_versions(request: HttpRequest, code: Any) -> HttpResponse:
     service = _editable_service(request, code)
     versions = service.versions.select_related("author").order_by("-number")
     page = Paginator(versions, VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"version": v, "diff": service_version_diff(version=v)} for v in page]
+    rows = [{"version": v, "diff": editing.service_version_diff(version=v)} for v in page]
     return render(
         request,
         "directory/versions.html",
@@ -185,9 +172,9 @@ def service_version(request: HttpRequest, code: Any, number: int) -> HttpRespons
         {
             "service": service,
             "version": version,
-            "diff": service_version_diff(version=version),
-            "changed_labels": [field_label(n) for n in version.changes or {}],
-            "fields": service_version_fields(version=version),
+            "diff": editing.service_version_diff(version=version),
+            "changed_labels": [editing.field_label(n) for n in version.changes or {}],
+            "fields": editing.service_version_fields(version=version),
             "newer": newer,
             "older": older,
         },
@@ -196,15 +183,11 @@ def service_version(request: HttpRequest, code: Any, number: int) -> HttpRespons
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    editable = services_editable_by(user=request.user).select_related("unit")
-    unverified = services_unverified(user=request.user)
+    editable = editing.services_editable_by(user=request.user).select_related("unit")
+    unverified = editing.services_unverified(user=request.user)
     unverified_count = unverified.count()
-    services = editable.order_by("-is_active", "name_nb", "pk").prefetch_related(
-        Prefetch("versions", queryset=ServiceVersion.objects.none())
-    )
-    page = Paginator(services.prefetch_related(None), SERVICES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    services = editable.order_by("-is_active", "name_nb", "pk")
+    page = Paginator(services, SERVICES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "directory/mine.html",
@@ -213,8 +196,8 @@ def mine(request: HttpRequest) -> HttpResponse:
             "unverified": list(unverified[:UNVERIFIED_SHOWN]),
             "unverified_count": unverified_count,
             "unverified_more": max(unverified_count - UNVERIFIED_SHOWN, 0),
-            "cutoff": verify_cutoff(),
-            "may_create": service_may_create(user=request.user),
-            "unverified_codes": set(),
+            "cutoff": editing.verify_cutoff(),
+            "verify_months": settings.SAMHANDLING_VERIFY_MONTHS,
+            "may_create": editing.service_may_create(user=request.user),
         },
     )

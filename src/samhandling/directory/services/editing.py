@@ -579,7 +579,8 @@ def service_verify(
     locked.last_verified = today or timezone.localdate()
     locked.save(update_fields=["last_verified", "updated_at"])
     version = _record(service=locked, by=by, before=before, latest=latest)
-    service.refresh_from_db()
+    if version is not None:
+        service.refresh_from_db()
     return version
 
 

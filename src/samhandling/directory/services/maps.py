@@ -13,13 +13,32 @@ from functools import cache
 from pathlib import Path
 from uuid import UUID
 
+import pypdfium2 as pdfium
 from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from reportlab.lib import colors
+from reportlab.lib.fonts import addMapping
+from reportlab.lib.pagesizes import A3, A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    FrameBreak,
+    NextPageTemplate,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from samhandling.core.models import Municipality, OrganisationUnit, UnitKind
 from samhandling.directory.models import LEVEL_COLOURS, Coverage, Level, Service
@@ -337,10 +356,6 @@ def map_font() -> MapFont:
 
 @cache
 def _register_font(regular: Path, bold: Path) -> MapFont:
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
     name = f"Map-{regular.stem}"
     regular_font = TTFont(name, str(regular))
     pdfmetrics.registerFont(regular_font)
@@ -359,186 +374,136 @@ def _register_font(regular: Path, bold: Path) -> MapFont:
 
 # --- PDF --------------------------------------------------------------------------------
 
-# Font sizes tried, largest first; the largest that fits one page wins.
-FONT_SIZES: tuple[float, ...] = (12, 11, 10, 9, 8.5, 8, 7.5, 7, 6.5, 6, 5.5, 5)
-# Pyramid shape: each band's width as a share of the page, top (specialist) down.
+_INK = colors.HexColor("#1b1f24")
+_MUTED = colors.HexColor("#4a5560")
+_DEMO = colors.HexColor("#8a1c1c")
+_MARGIN = 10 * mm
+_FOOTER = 8 * mm
+_LEGEND_WIDTH = 86 * mm
+
+# (page size, font size) from the largest type down: the first that fits on one page wins.
+# A4 landscape first; a poster on A3 only when A4 would need type below 6 pt.
+LAYOUTS: tuple[tuple[tuple[float, float], float], ...] = (
+    *((landscape(A4), size) for size in (14, 13, 12, 11, 10, 9, 8.5, 8, 7.5, 7, 6.5, 6)),
+    *((landscape(A3), size) for size in (8, 7.5, 7, 6.5, 6, 5.5, 5)),
+)
+# When nothing fits one page, the map continues on more pages of this layout.
+OVERFLOW_LAYOUT = (landscape(A4), 7.0)
+# Pyramid shape: each band's width as a share of the body, top (specialist) down.
 _BAND_WIDTHS = (0.76, 0.84, 0.92, 1.0)
 
 
 def map_render_pdf(*, service_map: ServiceMap) -> bytes:
-    """The map as a PDF: one A4 landscape page, a second only if it truly cannot fit."""
+    """The map as a PDF on one page, continued on more only if it truly cannot fit."""
     font = map_font()
-    low, high = 0, len(FONT_SIZES) - 1
+    low, high = 0, len(LAYOUTS) - 1
     best: bytes | None = None
-    # Binary search for the largest size that fits on one page.
+    probed_last = False
+    # Binary search for the largest layout that fits: room grows down the list.
     while low <= high:
         middle = (low + high) // 2
-        pdf, pages = _build_pdf(service_map, font, FONT_SIZES[middle])
+        pdf, pages = _build_pdf(service_map, font, *LAYOUTS[middle])
         if pages == 1:
             best, high = pdf, middle - 1
-        else:
-            low = middle + 1
+            continue
+        low = middle + 1
+        if not probed_last and low <= len(LAYOUTS) - 1:
+            # A map that overflows the middle layout may not fit at all: find out at once
+            # rather than halving towards the end.
+            probed_last = True
+            pdf, pages = _build_pdf(service_map, font, *LAYOUTS[-1])
+            if pages != 1:
+                break
+            best, high = pdf, len(LAYOUTS) - 2
     if best is None:
-        best, _pages = _build_pdf(service_map, font, FONT_SIZES[-1])
+        best, _pages = _build_pdf(service_map, font, *OVERFLOW_LAYOUT)
     return best
 
 
 def map_render_png(*, service_map: ServiceMap, dpi: int = 150) -> bytes:
     """The first page of the map's PDF as a PNG at `dpi`."""
-    import pypdfium2 as pdfium
-
     if not 30 <= dpi <= 600:
         raise ValueError("dpi must be between 30 and 600")
     document = pdfium.PdfDocument(map_render_pdf(service_map=service_map))
     try:
         page = document[0]
-        bitmap = page.render(scale=dpi / 72)
-        image = bitmap.to_pil()
-        out = io.BytesIO()
-        image.save(out, format="PNG", dpi=(dpi, dpi), optimize=True)
+        image = page.render(scale=dpi / 72).to_pil()
         page.close()
-        return out.getvalue()
     finally:
         document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", dpi=(dpi, dpi), optimize=True)
+    return out.getvalue()
 
 
-def _build_pdf(service_map: ServiceMap, font: MapFont, size: float) -> tuple[bytes, int]:
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_LEFT
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        BaseDocTemplate,
-        Frame,
-        FrameBreak,
-        NextPageTemplate,
-        PageTemplate,
-        Paragraph,
-        Spacer,
-        Table,
-        TableStyle,
+def _style(name: str, font_name: str, size: float, **kw) -> ParagraphStyle:
+    return ParagraphStyle(
+        name,
+        fontName=font_name,
+        fontSize=size,
+        leading=kw.pop("leading", size * 1.22),
+        textColor=kw.pop("textColor", _INK),
+        **kw,
     )
 
-    page_width, page_height = landscape(A4)
-    margin = 10 * mm
-    legend_width = 46 * mm
-    gap = 6 * mm
-    footer_height = 8 * mm
-    main_width = page_width - 2 * margin - legend_width - gap
+
+def _build_pdf(
+    service_map: ServiceMap, font: MapFont, pagesize: tuple[float, float], size: float
+) -> tuple[bytes, int]:
+    page_width, page_height = pagesize
+    full_width = page_width - 2 * _MARGIN
     text = font.clean
-    ink = colors.HexColor("#1b1f24")
-    muted = colors.HexColor("#4a5560")
 
-    def style(name: str, font_name: str, font_size: float, **kw) -> ParagraphStyle:
-        return ParagraphStyle(
-            name,
-            fontName=font_name,
-            fontSize=font_size,
-            leading=kw.pop("leading", font_size * 1.22),
-            textColor=kw.pop("textColor", ink),
-            alignment=TA_LEFT,
-            **kw,
-        )
-
-    title_style = style("title", font.bold, 20, leading=24)
-    subtitle_style = style("subtitle", font.regular, 10, textColor=muted, spaceBefore=2)
-    meta_style = style("meta", font.regular, 9, textColor=muted, spaceBefore=2)
-    demo_style = style("demo", font.bold, 9, textColor=colors.HexColor("#8a1c1c"), spaceBefore=2)
-    heading_style = style("heading", font.bold, size + 1.5)
-    name_style = style("name", font.bold, size)
-    line_style = style("line", font.regular, size * 0.88, textColor=ink)
-    empty_style = style("empty", font.regular, size * 0.88, textColor=muted)
-
-    # Header, across the whole width of the first page.
-    header = [Paragraph(_esc(text(service_map.title)), title_style)]
-    header.append(Paragraph(_esc(text(service_map.subtitle)), subtitle_style))
-    header.append(
-        Paragraph(
-            _esc(
-                _("Made %(date)s. %(count)s.")
-                % {
-                    "date": date_format(service_map.generated, "DATE_FORMAT"),
-                    "count": ngettext("%(n)d service", "%(n)d services", service_map.service_count)
-                    % {"n": service_map.service_count},
-                }
-            ),
-            meta_style,
-        )
+    header = _header(service_map, font)
+    header_width = full_width - _LEGEND_WIDTH - 6 * mm
+    header_height = max(
+        sum(f.wrap(header_width, page_height)[1] + f.getSpaceBefore() for f in header),
+        _legend_height(service_map, font),
     )
-    if service_map.is_demo:
-        header.append(Paragraph(_esc(_demo_note()), demo_style))
-    full_width = page_width - 2 * margin
-    header_height = sum(f.wrap(full_width, page_height)[1] + f.getSpaceBefore() for f in header)
     header_height += 4 * mm
 
+    styles = {
+        "heading": _style("heading", font.bold, max(size + 1.5, 7)),
+        "name": _style("name", font.bold, size),
+        "line": _style("line", font.regular, size * 0.88),
+        "empty": _style("empty", font.regular, size * 0.88, textColor=_MUTED),
+    }
     story: list = [*header, FrameBreak(), NextPageTemplate("later")]
     for index, level in enumerate(service_map.levels):
-        width = main_width * _BAND_WIDTHS[index]
-        story.append(
-            _level_table(
-                level,
-                width=width,
-                size=size,
-                text=text,
-                styles=(heading_style, name_style, line_style, empty_style),
-                Table=Table,
-                TableStyle=TableStyle,
-                Paragraph=Paragraph,
-                colors=colors,
-            )
-        )
-        story.append(Spacer(1, max(size * 0.5, 3)))
+        width = full_width * _BAND_WIDTHS[index]
+        story.append(_level_table(level, width=width, size=size, text=text, styles=styles))
+        story.append(Spacer(1, _gutter(size) + max(size * 0.5, 3)))
 
-    top = page_height - margin
-    body_bottom = margin + footer_height
+    top = page_height - _MARGIN
+    bottom = _MARGIN + _FOOTER
+    body_height = top - header_height - bottom
     first_frames = [
-        Frame(margin, top - header_height, full_width, header_height, 0, 0, 0, 0, id="header"),
-        Frame(
-            margin,
-            body_bottom,
-            main_width,
-            top - header_height - body_bottom,
-            0,
-            0,
-            0,
-            0,
-            id="body",
-        ),
+        Frame(_MARGIN, top - header_height, header_width, header_height, 0, 0, 0, 0, id="head"),
+        Frame(_MARGIN, bottom, full_width, body_height, 0, 0, 0, 0, id="body"),
     ]
-    later_frames = [
-        Frame(margin, body_bottom, main_width, top - body_bottom, 0, 0, 0, 0, id="body")
-    ]
+    later_frames = [Frame(_MARGIN, bottom, full_width, top - bottom, 0, 0, 0, 0, id="body")]
     pages = {"count": 0}
 
     def decorate(canvas, doc) -> None:
         pages["count"] = doc.page
-        legend_top = top - (header_height if doc.page == 1 else 0)
-        _draw_legend(
-            canvas,
-            service_map,
-            font,
-            x=page_width - margin - legend_width,
-            top=legend_top,
-            width=legend_width,
-            bottom=body_bottom,
-            colors=colors,
-        )
-        _draw_footer(canvas, service_map, font, doc.page, margin, page_width, colors)
+        if doc.page == 1:
+            _draw_legend(canvas, service_map, font, x=page_width - _MARGIN - _LEGEND_WIDTH, top=top)
+        _draw_footer(canvas, service_map, font, doc.page, page_width)
 
     out = io.BytesIO()
     doc = BaseDocTemplate(
         out,
-        pagesize=(page_width, page_height),
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=margin,
+        pagesize=pagesize,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN,
         title=service_map.title,
         author="Samhandling",
         subject=service_map.subtitle,
         creator="Samhandling",
         lang=_pdf_language(),
+        initialFontName=font.regular,
     )
     doc.addPageTemplates(
         [
@@ -550,48 +515,65 @@ def _build_pdf(service_map: ServiceMap, font: MapFont, size: float) -> tuple[byt
     return out.getvalue(), pages["count"]
 
 
-def _level_table(level, *, width, size, text, styles, Table, TableStyle, Paragraph, colors):
-    heading_style, name_style, line_style, empty_style = styles
-    colour = colors.HexColor(level.colour)
-    heading = Paragraph(
-        _esc(
-            _("%(level)s (%(count)s)")
-            % {
-                "level": text(level.label),
-                "count": ngettext("%(n)d service", "%(n)d services", len(level.services))
-                % {"n": len(level.services)},
-            }
+def _header(service_map: ServiceMap, font: MapFont) -> list[Paragraph]:
+    text = font.clean
+    made = _("Made %(date)s. %(count)s.") % {
+        "date": date_format(service_map.generated, "DATE_FORMAT"),
+        "count": ngettext("%(n)d service", "%(n)d services", service_map.service_count)
+        % {"n": service_map.service_count},
+    }
+    header = [
+        Paragraph(_esc(text(service_map.title)), _style("title", font.bold, 20, leading=24)),
+        Paragraph(
+            _esc(text(service_map.subtitle)),
+            _style("subtitle", font.regular, 10, textColor=_MUTED, spaceBefore=2),
         ),
-        heading_style,
+        Paragraph(_esc(text(made)), _style("meta", font.regular, 9, spaceBefore=2)),
+        Paragraph(_esc(text(_emergency_note())), _style("emergency", font.bold, 9, spaceBefore=2)),
+    ]
+    if service_map.is_demo:
+        header.append(
+            Paragraph(
+                _esc(text(_demo_note())),
+                _style("demo", font.bold, 9, textColor=_DEMO, spaceBefore=2),
+            )
+        )
+    return header
+
+
+def _level_table(level: MapLevel, *, width: float, size: float, text, styles) -> Table:
+    colour = colors.HexColor(level.colour)
+    count = ngettext("%(n)d service", "%(n)d services", len(level.services)) % {
+        "n": len(level.services)
+    }
+    heading = Paragraph(
+        _esc(text(_("%(level)s (%(count)s)") % {"level": level.label, "count": count})),
+        styles["heading"],
     )
     # Columns at least about 17 characters of text wide.
     columns = max(1, int(width // (size * 17)))
     cells = []
     for service in level.services:
-        lines = [f"<b>{_esc(text(service.name))}</b>"]
-        card = [Paragraph(lines[0], name_style), Paragraph(_esc(text(service.contact)), line_style)]
-        details = [service.ages]
-        if service.covers:
-            details.append(service.covers)
-        elif service.coverage_label:
-            details.append(service.coverage_label)
-        card.append(Paragraph(_esc(text(" · ".join(details))), line_style))
-        cells.append(card)
+        details = [service.ages, service.covers or service.coverage_label]
+        cells.append(
+            [
+                Paragraph(_esc(text(service.name)), styles["name"]),
+                Paragraph(_esc(text(service.contact)), styles["line"]),
+                Paragraph(_esc(text(" · ".join(filter(None, details)))), styles["line"]),
+            ]
+        )
     if not cells:
-        cells.append([Paragraph(_esc(_("No services at this level.")), empty_style)])
+        cells.append([Paragraph(_esc(text(_("No services at this level."))), styles["empty"])])
         columns = 1
-    rows = [[heading] + [""] * (columns - 1)]
+    rows: list[list] = [[heading] + [""] * (columns - 1)]
     for start in range(0, len(cells), columns):
         row = cells[start : start + columns]
         rows.append(row + [""] * (columns - len(row)))
-    gutter = max(size * 0.45, 2.5)
-    table = Table(
-        rows,
-        colWidths=[width / columns] * columns,
-        repeatRows=1,
-        hAlign="CENTER",
-    )
-    commands = [
+    gutter = _gutter(size)
+    # Lines are centred on the cell edges: the outer half of the box lies outside the
+    # columns, which are narrowed by one gutter to make up for it.
+    table = Table(rows, colWidths=[(width - gutter) / columns] * columns, repeatRows=1)
+    commands: list[tuple] = [
         ("SPAN", (0, 0), (-1, 0)),
         ("BACKGROUND", (0, 0), (-1, -1), colour),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -601,89 +583,95 @@ def _level_table(level, *, width, size, text, styles, Table, TableStyle, Paragra
         ("BOTTOMPADDING", (0, 0), (-1, -1), gutter * 1.2),
         ("TOPPADDING", (0, 0), (-1, 0), gutter * 1.4),
         ("BOTTOMPADDING", (0, 0), (-1, 0), gutter * 0.6),
+        ("BOX", (0, 0), (-1, -1), gutter, colour, 2),
     ]
-    # White cards on the level's colour; the colour between them acts as the gutter.
-    for index in range(len(level.services)):
-        col, row = index % columns, 1 + index // columns
-        commands.append(("BACKGROUND", (col, row), (col, row), colors.white))
     if level.services:
-        commands.append(("GRID", (0, 1), (-1, -1), gutter, colour))
-    commands.append(("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#1b1f24")))
+        # White cards on the level's colour; the coloured lines between them are the gutters.
+        for index in range(len(level.services)):
+            col, row = index % columns, 1 + index // columns
+            commands.append(("BACKGROUND", (col, row), (col, row), colors.white))
+        commands.append(("INNERGRID", (0, 1), (-1, -1), gutter, colour, 2))
+        commands.append(("LINEABOVE", (0, 1), (-1, 1), gutter, colour, 2))
     table.setStyle(TableStyle(commands))
     return table
 
 
-def _draw_legend(canvas, service_map, font, *, x, top, width, bottom, colors) -> None:
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph
+def _gutter(size: float) -> float:
+    return max(size * 0.45, 2.5)
 
-    ink = colors.HexColor("#1b1f24")
+
+_PYRAMID_WIDTH = 30 * mm
+_PYRAMID_HEIGHT = 24 * mm
+
+
+def _legend_height(service_map: ServiceMap, font: MapFont) -> float:
+    return 14 + max(_PYRAMID_HEIGHT, sum(h + 3 for h in _legend_label_heights(service_map, font)))
+
+
+def _legend_labels(service_map: ServiceMap, font: MapFont) -> list[Paragraph]:
+    style = _style("legend", font.regular, 8, leading=9.6)
+    return [Paragraph(_esc(font.clean(level.label)), style) for level in service_map.levels]
+
+
+def _legend_label_heights(service_map: ServiceMap, font: MapFont) -> list[float]:
+    width = _LEGEND_WIDTH - _PYRAMID_WIDTH - 6 * mm - 14
+    return [max(p.wrap(width, 200)[1], 10) for p in _legend_labels(service_map, font)]
+
+
+def _draw_legend(canvas, service_map: ServiceMap, font: MapFont, *, x: float, top: float) -> None:
     canvas.saveState()
-    canvas.setFillColor(ink)
-    canvas.setFont(font.bold, 10)
-    canvas.drawString(x, top - 10, font.clean(_("The intervention pyramid")))
+    canvas.setFillColor(_INK)
+    canvas.setFont(font.bold, 9.5)
+    canvas.drawString(x, top - 9, font.clean(_("The intervention pyramid")))
     # The pyramid: four bands, specialist at the apex, universal at the base.
-    pyramid_top = top - 18
-    pyramid_height = width * 0.78
-    band = pyramid_height / len(service_map.levels)
-    centre = x + width / 2
-    for index, level in enumerate(service_map.levels):
+    levels = service_map.levels
+    pyramid_top = top - 15
+    band = _PYRAMID_HEIGHT / len(levels)
+    centre = x + _PYRAMID_WIDTH / 2
+    canvas.setStrokeColor(_INK)
+    canvas.setLineWidth(0.6)
+    for index, level in enumerate(levels):
         y_top = pyramid_top - index * band
-        y_bottom = y_top - band
-        half_top = (width / 2) * (index / len(service_map.levels))
-        half_bottom = (width / 2) * ((index + 1) / len(service_map.levels))
+        half_top = (_PYRAMID_WIDTH / 2) * (index / len(levels))
+        half_bottom = (_PYRAMID_WIDTH / 2) * ((index + 1) / len(levels))
         path = canvas.beginPath()
         path.moveTo(centre - half_top, y_top)
         path.lineTo(centre + half_top, y_top)
-        path.lineTo(centre + half_bottom, y_bottom)
-        path.lineTo(centre - half_bottom, y_bottom)
+        path.lineTo(centre + half_bottom, y_top - band)
+        path.lineTo(centre - half_bottom, y_top - band)
         path.close()
         canvas.setFillColor(colors.HexColor(level.colour))
-        canvas.setStrokeColor(ink)
-        canvas.setLineWidth(0.6)
         canvas.drawPath(path, fill=1, stroke=1)
-    # The key: a swatch and the level's name, top down as on the map.
-    label_style = ParagraphStyle("legend", fontName=font.regular, fontSize=8, leading=9.6)
-    y = pyramid_top - pyramid_height - 10
-    for level in service_map.levels:
-        label = Paragraph(_esc(font.clean(level.label)), label_style)
-        _w, h = label.wrap(width - 16, 200)
+    # The key beside it: a swatch and the level's name, top down as on the map.
+    key_x = x + _PYRAMID_WIDTH + 6 * mm
+    labels = _legend_labels(service_map, font)
+    y = pyramid_top
+    for level, label, height in zip(
+        levels, labels, _legend_label_heights(service_map, font), strict=True
+    ):
         canvas.setFillColor(colors.HexColor(level.colour))
-        canvas.rect(x, y - 9, 10, 10, fill=1, stroke=1)
-        label.drawOn(canvas, x + 15, y - h + 0.5)
-        y -= max(h, 10) + 5
-    note_style = ParagraphStyle(
-        "note", fontName=font.regular, fontSize=7.5, leading=9, textColor=colors.HexColor("#4a5560")
-    )
-    notes = [
-        _("Help for everyone at the base; more specialised help higher up."),
-        _("In an emergency call 113. Legevakt: 116 117. Alarmtelefonen for barn og unge: 116 111."),
-    ]
-    y -= 4
-    for note in notes:
-        paragraph = Paragraph(_esc(font.clean(note)), note_style)
-        _w, h = paragraph.wrap(width, 200)
-        if y - h < bottom:
-            break
-        paragraph.drawOn(canvas, x, y - h)
-        y -= h + 6
+        canvas.rect(key_x, y - 9, 9, 9, fill=1, stroke=1)
+        label.wrap(_LEGEND_WIDTH - _PYRAMID_WIDTH - 6 * mm - 14, 200)
+        label.drawOn(canvas, key_x + 14, y - label.height + 0.5)
+        y -= height + 3
     canvas.restoreState()
 
 
-def _draw_footer(canvas, service_map, font, page, margin, page_width, colors) -> None:
+def _draw_footer(canvas, service_map: ServiceMap, font: MapFont, page: int, page_width) -> None:
     canvas.saveState()
-    canvas.setFont(font.regular, 7.5)
-    canvas.setFillColor(colors.HexColor("#4a5560"))
     canvas.setStrokeColor(colors.HexColor("#d5dbe1"))
-    canvas.line(margin, margin + 11, page_width - margin, margin + 11)
+    canvas.line(_MARGIN, _MARGIN + 11, page_width - _MARGIN, _MARGIN + 11)
+    canvas.setFillColor(_MUTED)
     canvas.setFont(font.bold, 8)
-    canvas.drawString(margin, margin + 2, "Samhandling")
+    canvas.drawString(_MARGIN, _MARGIN + 2, "Samhandling")
     canvas.setFont(font.regular, 7.5)
     middle = _("Made %(date)s.") % {"date": date_format(service_map.generated, "DATE_FORMAT")}
     if service_map.is_demo:
         middle = f"{middle} {_demo_note()}"
-    canvas.drawCentredString(page_width / 2, margin + 2, font.clean(middle))
-    canvas.drawRightString(page_width - margin, margin + 2, _("Page %(number)d") % {"number": page})
+    canvas.drawCentredString(page_width / 2, _MARGIN + 2, font.clean(middle))
+    canvas.drawRightString(
+        page_width - _MARGIN, _MARGIN + 2, _("Page %(number)d") % {"number": page}
+    )
     canvas.restoreState()
 
 
@@ -691,9 +679,14 @@ def _demo_note() -> str:
     return _("Demo: all services and contact details on this map are fictional.")
 
 
-def _pdf_language() -> str:
-    from django.utils.translation import get_language
+def _emergency_note() -> str:
+    # The same sentence as the site's footer, so it shares its translation.
+    return _(
+        "In an emergency call 113. Legevakt: 116 117. Alarmtelefonen for barn og unge: 116 111."
+    )
 
+
+def _pdf_language() -> str:
     return {"nb": "nb-NO", "nn": "nn-NO", "en": "en"}.get((get_language() or "nb")[:2], "nb-NO")
 
 

@@ -1,0 +1,276 @@
+"""The public service search: filters from a query string, and the query, all in SQL."""
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from samhandling.core.models import Municipality
+from samhandling.directory.models import (
+    Channel,
+    Coverage,
+    Level,
+    Need,
+    OpeningException,
+    Service,
+)
+from samhandling.directory.services.opening import NEXT_OPENING_DAYS, local_moment, open_at_q
+
+AGE_MIN, AGE_MAX = 0, 120
+QUERY_MAX_LENGTH = 200
+TRUE_VALUES = {"on", "true", "1", "yes"}
+FALSE_VALUES = {"", "off", "false", "0", "no"}
+LEVEL_ORDER = {level: position for position, level in enumerate(Level.values)}
+_MUNICIPALITY_NUMBER = re.compile(r"^\d{4}$")
+
+# Query-string key of each filter field, in the order filters are shown and widened.
+QUERY_KEYS: dict[str, str] = {
+    "municipality": "municipality",
+    "age": "age",
+    "needs": "need",
+    "levels": "level",
+    "channels": "channel",
+    "no_referral": "no_referral",
+    "open_now": "open_now",
+    "q": "q",
+}
+
+
+def _values(query: Mapping[str, Any], key: str) -> list[str]:
+    """Every non-blank value of `key`, from a QueryDict or a plain mapping."""
+    if hasattr(query, "getlist"):
+        raw = query.getlist(key)
+    else:
+        value = query.get(key)
+        raw = value if isinstance(value, list | tuple) else ([] if value is None else [value])
+    return [str(v).strip() for v in raw if str(v).strip()]
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+@dataclass
+class SearchFilters:
+    """What the person searching asked for. Empty fields do not filter."""
+
+    municipality: str | None = None
+    age: int | None = None
+    needs: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    no_referral: bool = False
+    open_now: bool = False
+    channels: list[str] = field(default_factory=list)
+    q: str = ""
+    # Field name → translated message, for values that were refused and left out.
+    errors: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> "SearchFilters":
+        """Parse and check a query string; refused values go to `errors`, not exceptions."""
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        municipality = _values(query, "municipality")
+        if municipality:
+            values["municipality"] = municipality[-1]
+
+        age = _values(query, "age")
+        if age:
+            try:
+                values["age"] = int(age[-1])
+            except ValueError:
+                errors["age"] = _age_message()
+
+        values["needs"] = _unique(_values(query, "need"))
+        values["levels"] = _unique(_values(query, "level"))
+        values["channels"] = _unique(_values(query, "channel"))
+
+        for name, message in (
+            ("no_referral", _("“Without referral” must be on or off.")),
+            ("open_now", _("“Open now” must be on or off.")),
+        ):
+            raw = _values(query, name)
+            flag = raw[-1].lower() if raw else ""
+            if flag in TRUE_VALUES:
+                values[name] = True
+            elif flag not in FALSE_VALUES:
+                errors[name] = message
+
+        text = " ".join(_values(query, "q"))
+        if len(text) > QUERY_MAX_LENGTH:
+            errors["q"] = _("The search text is too long: use at most %(max)d characters.") % {
+                "max": QUERY_MAX_LENGTH
+            }
+        else:
+            values["q"] = text
+
+        filters = cls(**values)
+        errors.update(filters.validate())
+        # Leave refused values out, so the rest of the filters can still be shown and used.
+        defaults = cls()
+        for name in errors:
+            setattr(filters, name, getattr(defaults, name))
+        filters.errors = errors
+        return filters
+
+    def validate(self) -> dict[str, str]:
+        """Check the values against the reference data; field name → translated message."""
+        errors: dict[str, str] = {}
+        if self.municipality is not None and not (
+            _MUNICIPALITY_NUMBER.match(self.municipality)
+            and Municipality.objects.filter(number=self.municipality).exists()
+        ):
+            errors["municipality"] = _(
+                "Unknown municipality. Choose one from the list or give its four-digit number."
+            )
+        if self.age is not None and not AGE_MIN <= self.age <= AGE_MAX:
+            errors["age"] = _age_message()
+        if self.needs:
+            known = set(Need.objects.filter(code__in=self.needs).values_list("code", flat=True))
+            if set(self.needs) - known:
+                errors["needs"] = _("Unknown need. Choose needs from the list.")
+        if set(self.levels) - set(Level.values):
+            errors["levels"] = _("Unknown level of the intervention pyramid.")
+        if set(self.channels) - set(Channel.values):
+            errors["channels"] = _("Unknown way of getting in touch.")
+        if len(self.q) > QUERY_MAX_LENGTH:
+            errors["q"] = _("The search text is too long: use at most %(max)d characters.") % {
+                "max": QUERY_MAX_LENGTH
+            }
+        return errors
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def active(self) -> list[str]:
+        """The names of the fields that filter, in display order."""
+        defaults = SearchFilters()
+        return [name for name in QUERY_KEYS if getattr(self, name) != getattr(defaults, name)]
+
+    def without(self, name: str) -> "SearchFilters":
+        """A copy with one filter dropped."""
+        default = next(f for f in fields(self) if f.name == name)
+        empty = default.default_factory() if callable(default.default_factory) else default.default
+        return replace(self, **{name: empty}, errors={})
+
+    def to_query(self) -> str:
+        """The filters as a query string, as the search form would send them."""
+        pairs: list[tuple[str, str]] = []
+        for name, key in QUERY_KEYS.items():
+            value = getattr(self, name)
+            if isinstance(value, list):
+                pairs.extend((key, v) for v in value)
+            elif isinstance(value, bool):
+                if value:
+                    pairs.append((key, "on"))
+            elif value not in (None, ""):
+                pairs.append((key, str(value)))
+        return urlencode(pairs)
+
+
+def _age_message() -> str:
+    return _("Age must be a whole number from %(min)d to %(max)d.") % {
+        "min": AGE_MIN,
+        "max": AGE_MAX,
+    }
+
+
+def _filter_q(filters: SearchFilters, at: dt.datetime) -> Q:
+    """The filters as one Q. Many-to-many filters are subqueries, so rows never repeat."""
+    condition = Q(is_active=True)
+    if filters.municipality:
+        covering = Service.municipalities.through.objects.filter(
+            municipality_id=filters.municipality
+        ).values("service_id")
+        condition &= Q(coverage=Coverage.NATIONAL) | Q(pk__in=covering)
+    if filters.age is not None:
+        condition &= Q(age_min__lte=filters.age, age_max__gte=filters.age)
+    if filters.needs:
+        serving = Service.needs.through.objects.filter(need__code__in=filters.needs).values(
+            "service_id"
+        )
+        condition &= Q(pk__in=serving)
+    if filters.levels:
+        condition &= Q(level__in=filters.levels)
+    if filters.channels:
+        offers = Q()
+        for channel in filters.channels:
+            offers |= Q(**{f"offers_{channel}": True})
+        condition &= offers
+    if filters.no_referral:
+        condition &= Q(referral_required=False)
+    if filters.open_now:
+        condition &= open_at_q(at=at)
+    if filters.q:
+        condition &= Q(name_nb__icontains=filters.q) | Q(name_nn__icontains=filters.q)
+    return condition
+
+
+def _level_order() -> Case:
+    return Case(
+        *(When(level=level, then=Value(position)) for level, position in LEVEL_ORDER.items()),
+        output_field=IntegerField(),
+    )
+
+
+def service_search(
+    *,
+    filters: SearchFilters,
+    at: dt.datetime | None = None,
+    exception_days: int = NEXT_OPENING_DAYS,
+) -> QuerySet[Service]:
+    """Active services matching every filter, by pyramid level then name, ready for cards."""
+    at = at or timezone.now()
+    today = local_moment(at).date()
+    # Only the coming exceptions: the cards' "opens next …" looks two weeks ahead.
+    coming = OpeningException.objects.filter(
+        date__gte=today, date__lte=today + dt.timedelta(days=exception_days)
+    )
+    return (
+        Service.objects.filter(_filter_q(filters, at))
+        .select_related("unit")
+        .prefetch_related(
+            "needs",
+            "municipalities",
+            "hours",
+            Prefetch("exceptions", queryset=coming),
+        )
+        .order_by(_level_order(), "name_nb", "pk")
+    )
+
+
+def search_count(*, filters: SearchFilters, at: dt.datetime | None = None) -> int:
+    """How many active services match the filters."""
+    return Service.objects.filter(_filter_q(filters, at or timezone.now())).count()
+
+
+@dataclass(frozen=True)
+class Widening:
+    """What dropping one filter would give."""
+
+    name: str
+    count: int
+    filters: SearchFilters
+
+    @property
+    def query(self) -> str:
+        return self.filters.to_query()
+
+
+def search_widenings(*, filters: SearchFilters, at: dt.datetime | None = None) -> list[Widening]:
+    """For each active filter, how many services there would be without it."""
+    at = at or timezone.now()
+    widenings = []
+    for name in filters.active():
+        wider = filters.without(name)
+        count = search_count(filters=wider, at=at)
+        widenings.append(Widening(name=name, count=count, filters=wider))
+    return widenings
