@@ -13,6 +13,7 @@ Everything it starts it stops again, also on Ctrl-C. Traffic goes to 127.0.0.1 o
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -31,6 +32,12 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
+MEASURED = [
+    ROOT / "src/samhandling/directory/services/search.py",
+    ROOT / "src/samhandling/directory/services/opening.py",
+    ROOT / "src/samhandling/directory/api.py",
+    ROOT / "src/samhandling/directory/views_search.py",
+]
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/sh_bench"
 NEEDS = [
     "anxiety",
@@ -520,6 +527,14 @@ def machine_summary(targets: list[Target]) -> str:
             "```",
             f"- Python {platform.python_version()}, Django {django.get_version()}, "
             f"SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}",
+            f"- load average before the run: {os.getloadavg()[0]:.2f} (other work on the machine "
+            "competes for the same 2 cores)",
+            "- code measured (sha1, first 10): "
+            + ", ".join(
+                f"{path.name} {hashlib.sha1(path.read_bytes()).hexdigest()[:10]}"  # noqa: S324
+                for path in MEASURED
+                if path.exists()
+            ),
         ]
     )
 

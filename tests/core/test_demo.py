@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -32,6 +33,8 @@ from samhandling.directory.services.demo import (
     DemoDataError,
     demo_load,
     demo_service_code,
+    demo_users_load,
+    demo_users_password_kept,
     demo_users_read,
 )
 from samhandling.directory.services.editing import service_snapshot
@@ -48,8 +51,9 @@ def demo_mode(settings):
 
 
 @pytest.fixture
-def loaded(demo_mode):
-    call_command("load_demo", stdout=io.StringIO())
+def loaded(db):
+    """The demo services; reference data is already loaded by conftest."""
+    demo_load()
 
 
 def _state() -> dict:
@@ -81,12 +85,14 @@ def _first_service(directory):
     return path, doc
 
 
-def test_second_load_creates_nothing_and_changes_nothing(loaded):
+def test_second_load_creates_nothing_and_changes_nothing(demo_mode):
+    call_command("load_demo", stdout=io.StringIO())
     before = _state()
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     assert _state() == before
-    assert "0 created" in out.getvalue()
+    assert "Demo services: 0 created, 50 already there" in out.getvalue()
+    assert "Demo users: 0 created, 8 already there" in out.getvalue()
     assert len(before["services"]) == 50
 
 
@@ -105,11 +111,12 @@ def test_a_users_edit_and_an_added_service_survive_a_second_load(loaded):
     service.save()
     service.hours.all().delete()
     added = ServiceFactory(name_nb="Nytt lavterskeltilbud", unit=service.unit)
-    call_command("load_demo", stdout=io.StringIO())
+    result = demo_load()
     service.refresh_from_db()
     assert service.name_nb == "Ungdomsarena Larvik sentrum"
     assert not service.hours.exists()
     assert Service.objects.filter(pk=added.pk, name_nb="Nytt lavterskeltilbud").exists()
+    assert (result.services_created, result.units_created) == (0, 0)
 
 
 def test_a_missing_demo_service_is_created_again_and_the_others_are_left_alone(loaded):
@@ -138,7 +145,8 @@ def test_every_role_has_exactly_one_demo_user_who_logs_in_with_the_printed_passw
     assert not User.objects.filter(username__in=set(printed) - {"admin"}, is_staff=True).exists()
 
 
-def test_demo_users_belong_to_their_units(loaded):
+def test_demo_users_belong_to_their_units(loaded, demo_mode):
+    demo_users_load()
     kliniker = User.objects.get(username="kliniker")
     assert list(kliniker.units.values_list("code", flat=True)) == ["horten-psykisk-helse-rus"]
     assert kliniker.units.get().parent.code == "horten-kommune"
@@ -147,16 +155,31 @@ def test_demo_users_belong_to_their_units(loaded):
     assert not User.objects.get(username="ung").units.exists()
 
 
-def test_a_changed_password_is_kept_and_shown_as_changed(loaded):
+def _one_user_file(tmp_path) -> Path:
+    doc = json.loads(USERS_FILE.read_text(encoding="utf-8"))
+    doc["users"] = [u for u in doc["users"] if u["username"] == "kliniker"]
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_a_changed_password_is_never_reset_and_is_reported_as_changed(loaded, demo_mode, tmp_path):
+    path = _one_user_file(tmp_path)
+    demo_users_load(path=path)
     user = User.objects.get(username="kliniker")
     user.set_password("my-own-secret-2026")
     user.save()
-    out = io.StringIO()
-    call_command("demo", no_serve=True, stdout=out)
+    result = demo_users_load(path=path)
     user.refresh_from_db()
+    assert (result.created, result.existing) == (0, 1)
     assert user.check_password("my-own-secret-2026")
-    assert re.search(r"kliniker\s+clinician\s+\(changed\)", out.getvalue())
-    assert "demo-kliniker-2026" not in out.getvalue()
+    assert demo_users_password_kept(users=demo_users_read(path=path)) == {"kliniker": False}
+
+
+def test_demo_users_need_their_units_to_exist(demo_mode, tmp_path):
+    with pytest.raises(DemoDataError, match="unknown units horten-psykisk-helse-rus"):
+        demo_users_load(path=_one_user_file(tmp_path))
+    assert not User.objects.filter(username="kliniker").exists()
 
 
 def test_demo_users_are_refused_outside_demo_mode_and_nothing_is_created(settings):

@@ -143,7 +143,7 @@ def test_own_unit_edit_is_saved_and_the_history_shows_who_when_and_what(
     payload = form_payload(
         horten_clinician, horten_service, name_nb="Helsestasjon for ungdom Horten", age_max="23"
     )
-    with time_machine.travel(dt.datetime(2026, 3, 10, 14, 30, tzinfo=OSLO)):
+    with time_machine.travel(dt.datetime(2026, 3, 10, 14, 30, tzinfo=OSLO), tick=False):
         response = client.post(edit_url(horten_service), payload)
     assert response.status_code == 302
     assert response["Location"] == versions_url(horten_service)
@@ -163,6 +163,7 @@ def test_own_unit_edit_is_saved_and_the_history_shows_who_when_and_what(
     assert page.status_code == 200
     assert "horten-clinician" in html
     assert 'datetime="2026-03-10T14:30:00+01:00"' in html
+    assert "March 10, 2026, 2:30 p.m." in html
     assert "Helsestasjon for ungdom</td>" in html
     assert "Helsestasjon for ungdom Horten</td>" in html
     assert "→" in html
@@ -207,7 +208,7 @@ def test_an_unchanged_save_writes_no_version(client, horten_clinician, horten_se
 def test_ticking_verified_on_save_stamps_today(client, horten_clinician, horten_service):
     client.force_login(horten_clinician)
     payload = form_payload(horten_clinician, horten_service, mark_verified="on")
-    with time_machine.travel(dt.datetime(2026, 9, 2, 10, 0, tzinfo=OSLO)):
+    with time_machine.travel(dt.datetime(2026, 9, 2, 10, 0, tzinfo=OSLO), tick=False):
         client.post(edit_url(horten_service), payload)
     horten_service.refresh_from_db()
     assert horten_service.last_verified == dt.date(2026, 9, 2)
@@ -343,7 +344,7 @@ def test_verify_by_own_unit_stamps_today_and_returns_to_the_list(
 ):
     client.force_login(horten_clinician)
     url = reverse("directory:service-verify", kwargs={"code": horten_service.code})
-    with time_machine.travel(dt.datetime(2026, 9, 2, 10, 0, tzinfo=OSLO)):
+    with time_machine.travel(dt.datetime(2026, 9, 2, 10, 0, tzinfo=OSLO), tick=False):
         response = client.post(url, {"next": "https://evil.example/"})
     assert response.status_code == 302
     assert response["Location"] == reverse("directory:mine")
@@ -432,3 +433,42 @@ def test_my_services_needs_login(client):
     response = client.get(reverse("directory:mine"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("core:login"))
+
+
+def test_clinician_chooses_among_the_municipalities_of_own_county(
+    client, horten_clinician, horten_service
+):
+    client.force_login(horten_clinician)
+    html = client.get(edit_url(horten_service)).content.decode()
+    assert 'type="checkbox" name="municipalities" value="3909"' in html
+    assert 'value="0301"' not in html  # Oslo is not offered to a Horten clinician
+
+
+def test_clinician_may_not_pick_a_municipality_outside_the_choices(
+    client, horten_clinician, horten_service
+):
+    client.force_login(horten_clinician)
+    payload = form_payload(horten_clinician, horten_service, municipalities=["3901", "0301"])
+    response = client.post(edit_url(horten_service), payload)
+    assert response.status_code == 400
+    assert list(horten_service.municipalities.values_list("number", flat=True)) == ["3901"]
+
+
+def test_editor_chooses_any_municipality_from_a_grouped_list(client, editor, horten_service):
+    client.force_login(editor)
+    html = client.get(edit_url(horten_service)).content.decode()
+    assert '<select name="municipalities"' in html
+    assert "<optgroup" in html
+    payload = form_payload(editor, horten_service, municipalities=["3901", "0301"])
+    assert client.post(edit_url(horten_service), payload).status_code == 302
+    assert set(horten_service.municipalities.values_list("number", flat=True)) == {"0301", "3901"}
+
+
+def test_anonymous_verify_is_sent_to_login_and_nothing_changes(client, horten_service):
+    url = reverse("directory:service-verify", kwargs={"code": horten_service.code})
+    response = client.post(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("core:login"))
+    horten_service.refresh_from_db()
+    assert horten_service.last_verified == dt.date(2026, 6, 1)
+    assert not ServiceVersion.objects.exists()

@@ -175,8 +175,9 @@ def test_sixty_services_all_fit_on_one_page(vestfold):
 
 
 def test_a_map_too_big_for_one_page_continues_on_the_next_and_loses_nothing():
-    for index in range(320):
+    for index in range(200):
         ServiceFactory(
+            weekly_hours=[],
             name_nb=f"Tjenesten «Ærlig og åpen» nummer {index:03d} for barn, unge og familier",
             level=Level.values[index % 4],
             offers_chat=True,
@@ -287,3 +288,44 @@ def test_letters_the_fallback_font_lacks_are_drawn_as_their_base_letter(monkeypa
     assert font.clean("Porsáŋgu Ŧ") == "Porsángu T"
     assert "Porsángu" in pdf_pages(pdf)[0]
     assert len(pdfium.PdfDocument(pdf)) == 1
+
+
+# --- the Vestfold demo data -------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_loaded():
+    from samhandling.directory.services.demo import demo_load
+
+    result = demo_load()
+    assert result.services_created > 0
+    return result
+
+
+@pytest.mark.parametrize("number", list(VESTFOLD))
+def test_demo_map_of_each_vestfold_municipality_renders_with_every_service(demo_loaded, number):
+    service_map = map_for_municipality(number=number)
+
+    pdf = map_render_pdf(service_map=service_map)
+    png = Image.open(io.BytesIO(map_render_png(service_map=service_map)))
+
+    assert service_map.is_demo
+    assert service_map.service_count > 0
+    assert all(level.services for level in service_map.levels)
+    assert len(pdf_pages(pdf)) == 1
+    assert missing_names(pdf, service_map.service_names) == []
+    assert png.format == "PNG"
+    assert png.width >= 1700
+
+
+def test_demo_map_of_the_vestfold_partnership_renders_with_every_service(demo_loaded):
+    service_map = map_for_partnership(code="helsefellesskap-vestfold")
+
+    pdf = map_render_pdf(service_map=service_map)
+    png = Image.open(io.BytesIO(map_render_png(service_map=service_map)))
+
+    assert service_map.service_count > 0
+    assert len(pdf_pages(pdf)) == 1
+    assert missing_names(pdf, service_map.service_names) == []
+    assert png.format == "PNG"
+    assert png.width >= 1700

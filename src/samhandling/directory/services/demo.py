@@ -608,8 +608,10 @@ def demo_users_read(*, path: Path = USERS_FILE) -> list[DemoUser]:
     entries = doc.get("users") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise DemoDataError(f"{path.name}: must hold an object with a 'users' list")
-    allowed = {"username", "role", "password", "first_name", "last_name", "email", "units"}
-    allowed.add("superuser")
+    allowed = {
+        *("username", "role", "password", "first_name", "last_name", "email", "units"),
+        "superuser",
+    }
     users, problems, seen = [], [], set()
     for index, entry in enumerate(entries):
         where = f"{path.name}: users[{index}]"

@@ -575,6 +575,8 @@ def _level_table(level: MapLevel, *, width: float, size: float, text, styles) ->
     table = Table(rows, colWidths=[(width - gutter) / columns] * columns, repeatRows=1)
     commands: list[tuple] = [
         ("SPAN", (0, 0), (-1, 0)),
+        # Empty filler cells are plain strings; keep even those in the map's font.
+        ("FONTNAME", (0, 0), (-1, -1), styles["line"].fontName),
         ("BACKGROUND", (0, 0), (-1, -1), colour),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), gutter * 1.6),

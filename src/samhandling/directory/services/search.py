@@ -7,7 +7,17 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -190,14 +200,19 @@ def _filter_q(filters: SearchFilters, at: dt.datetime) -> Q:
         covering = Service.municipalities.through.objects.filter(
             municipality_id=filters.municipality
         ).values("service_id")
-        condition &= Q(coverage=Coverage.NATIONAL) | Q(pk__in=covering)
+        national = Service.objects.filter(coverage=Coverage.NATIONAL).order_by().values("pk")
+        # One IN over a UNION, not "national OR IN (…)": an OR across them makes PostgreSQL
+        # scan every service, the union lets it fetch the few hundred by primary key.
+        condition &= Q(pk__in=covering.union(national))
     if filters.age is not None:
         condition &= Q(age_min__lte=filters.age, age_max__gte=filters.age)
     if filters.needs:
-        serving = Service.needs.through.objects.filter(need__code__in=filters.needs).values(
-            "service_id"
+        # EXISTS, so the planner may look up the few candidate services in the
+        # (service, need) index instead of hashing every service that serves the need.
+        serving = Service.needs.through.objects.filter(
+            service_id=OuterRef("pk"), need__code__in=filters.needs
         )
-        condition &= Q(pk__in=serving)
+        condition &= Q(Exists(serving))
     if filters.levels:
         condition &= Q(level__in=filters.levels)
     if filters.channels:

@@ -27,7 +27,7 @@
     groups.forEach(function (group) {
       const groupMatches = needle && normalise(group.label).includes(needle);
       const keep = group.options.filter(function (option) {
-        return !needle || groupMatches || normalise(option.textContent).includes(needle);
+        return !needle || groupMatches || normalise(option.textContent + " " + (option.dataset.names || "")).includes(needle);
       });
       if (!keep.length) return;
       const element = document.createElement("optgroup");
