@@ -10,6 +10,7 @@ def main() -> None:
         # The demo serves plain HTTP on this machine; production settings expect TLS.
         os.environ.setdefault("SAMHANDLING_HTTPS", "false")
         os.environ.setdefault("SAMHANDLING_DEMO", "true")
+        os.environ.setdefault("SAMHANDLING_MANIFEST_STATIC", "false")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
