@@ -564,3 +564,25 @@ def test_document_survives_a_deep_copy_unchanged_by_import(exported):
     hsds_import(document=exported)
 
     assert exported == original
+
+
+def test_an_import_is_kept_in_the_version_history_and_a_repeat_adds_no_version():
+    from samhandling.directory.models import ServiceVersion
+    from samhandling.directory.services.hsds import hsds_export, hsds_import
+    from tests.directory.factories import ServiceFactory
+
+    service = ServiceFactory(name_nb="Før import")
+    document = hsds_export()
+    document["services"][0]["name"] = "Etter import"
+    hsds_import(document=document)
+    versions = ServiceVersion.objects.filter(service=service).order_by("number")
+    assert [v.number for v in versions] == [1]
+    assert versions[0].author is None
+    assert versions[0].snapshot["name_nb"] == "Etter import"
+
+    document["services"][0]["name"] = "Andre import"
+    hsds_import(document=document)
+    hsds_import(document=document)
+    latest = ServiceVersion.objects.filter(service=service).order_by("-number").first()
+    assert latest.number == 2
+    assert latest.changes["name_nb"] == ["Etter import", "Andre import"]

@@ -481,6 +481,21 @@ def _record(
     )
 
 
+def service_record_import(*, service: Service) -> ServiceVersion | None:
+    """Write a version (no author) after an import changed a service; None if nothing changed."""
+    service.refresh_from_db()
+    after = service_snapshot(service=service)
+    previous = ServiceVersion.objects.filter(service=service).order_by("-number").first()
+    if previous is None:
+        return ServiceVersion.objects.create(service=service, number=1, snapshot=after)
+    changes = _changes(previous.snapshot, after)
+    if not changes:
+        return None
+    return ServiceVersion.objects.create(
+        service=service, number=previous.number + 1, snapshot=after, changes=changes
+    )
+
+
 def _check_conflict(service: Service, base_version: int, latest: int) -> None:
     # Verification only stamps last_verified, which no edit form touches: it is no conflict.
     later = ServiceVersion.objects.filter(service=service, number__gt=base_version)

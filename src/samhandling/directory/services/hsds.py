@@ -91,6 +91,7 @@ from samhandling.directory.models import (
     Referrer,
     Service,
 )
+from samhandling.directory.services.editing import service_record_import
 
 HSDS_VERSION = "3.0"
 PROFILE = "urn:samhandling:hsds-profile:1"
@@ -1211,6 +1212,7 @@ def _write(plan: _Plan) -> HsdsImportResult:
         if p.last_modified is not None:
             # The source's change time, not the import's: a round trip keeps it.
             Service.objects.filter(pk=service.pk).update(updated_at=p.last_modified)
+        service_record_import(service=service)
     return HsdsImportResult(
         services_created=services_created,
         services_updated=len(plan.services) - services_created,
