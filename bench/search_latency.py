@@ -232,8 +232,9 @@ def target_prepare(*, name: str, args: argparse.Namespace) -> Target:
             env,
             quiet=False,
         )
-    if not (data_dir / "static" / "staticfiles.json").exists():
-        _run([str(VENV_BIN / "samhandling"), "collectstatic", "--noinput", "-v0"], env)
+    # Always: templates may reference static files added since the last run, and the
+    # manifest storage answers 500 for a file it does not know.
+    _run([str(VENV_BIN / "samhandling"), "collectstatic", "--noinput", "-v0"], env)
     return Target(name=name, env=env, data_dir=data_dir)
 
 

@@ -23,15 +23,18 @@ def at(year, month, day, hour=10, minute=0, second=0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=OSLO)
 
 
-def open_in_sql(service: Service, moment: dt.datetime) -> bool:
-    return services_open_at(Service.objects.filter(pk=service.pk), at=moment).exists()
+def open_in_sql(service: Service, moment: dt.datetime, *, per_row: bool) -> bool:
+    candidates = Service.objects.filter(pk=service.pk)
+    return services_open_at(candidates, at=moment, per_row=per_row).exists()
 
 
 def open_both_ways(service: Service, moment: dt.datetime) -> bool:
-    """Whether the service is open, asserting that Python and SQL agree."""
+    """Whether the service is open, asserting that Python and both SQL forms agree."""
     fresh = Service.objects.get(pk=service.pk)
     in_python = service_is_open(service=fresh, at=moment)
-    assert in_python == open_in_sql(service, moment), f"Python and SQL disagree at {moment}"
+    for per_row in (False, True):
+        in_sql = open_in_sql(service, moment, per_row=per_row)
+        assert in_python == in_sql, f"Python and SQL (per_row={per_row}) disagree at {moment}"
     return in_python
 
 
@@ -195,7 +198,8 @@ def test_always_open_service_is_open_at_night_on_a_holiday_and_despite_exception
 # --- Python and SQL agree on many moments -----------------------------------------------
 
 
-def test_sql_filter_and_python_agree_on_every_fixture_at_every_hour_of_a_holiday_week():
+@pytest.mark.parametrize("per_row", [False, True])
+def test_sql_filter_and_python_agree_on_every_fixture_through_a_holiday_week(per_row):
     services = [
         ServiceFactory(),
         ServiceFactory(open_on_holidays=True),
@@ -212,17 +216,18 @@ def test_sql_filter_and_python_agree_on_every_fixture_at_every_hour_of_a_holiday
     moment = at(2026, 5, 11, 0, 30)
     while moment < at(2026, 5, 19, 0, 0):
         in_python = {s.pk for s in fresh if service_is_open(service=s, at=moment)}
-        in_sql = set(
-            services_open_at(Service.objects.all(), at=moment).values_list("pk", flat=True)
-        )
+        open_now = services_open_at(Service.objects.all(), at=moment, per_row=per_row)
+        in_sql = set(open_now.values_list("pk", flat=True))
         assert in_python == in_sql, moment
         moment += dt.timedelta(minutes=90)
 
 
-def test_sql_filter_is_one_query(django_assert_num_queries):
+@pytest.mark.parametrize("per_row", [False, True])
+def test_sql_filter_is_one_query(django_assert_num_queries, per_row):
     ServiceFactory.create_batch(3)
     with django_assert_num_queries(1):
-        assert len(services_open_at(Service.objects.all(), at=at(2026, 5, 17, 12))) == 0
+        found = services_open_at(Service.objects.all(), at=at(2026, 5, 17, 12), per_row=per_row)
+        assert len(found) == 0
 
 
 # --- next opening -----------------------------------------------------------------------

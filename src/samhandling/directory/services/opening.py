@@ -20,7 +20,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -172,28 +172,44 @@ def service_next_opening(*, service: Service, at: dt.datetime) -> dt.datetime | 
 # --- many services, in SQL --------------------------------------------------------------
 
 
-def open_at_q(*, at: dt.datetime) -> Q:
-    """A Q on Service that holds when the service is open at `at` (same rules as above)."""
+def open_at_q(*, at: dt.datetime, per_row: bool = False) -> Q:
+    """A Q on Service that holds when the service is open at `at` (same rules as above).
+
+    The weekly hours of a weekday are many rows. `per_row=False` reads the services open by
+    them once, as a list: best when most services are candidates. `per_row=True` looks up
+    each candidate's own hours through the service index: best when other filters (a
+    municipality) leave only a few hundred candidates. Exceptions of one date are few rows:
+    always read once.
+    """
     local = local_moment(at)
     day, now = local.date(), local.time()
-    # Uncorrelated subqueries: each reads the few rows of one date/weekday through its index
-    # and never scans per service.
     excepted = OpeningException.objects.filter(date=day).values("service_id")
     open_by_exception = OpeningException.objects.filter(
         date=day, closed=False, opens__lte=now, closes__gt=now
     ).values("service_id")
-    open_by_week = OpeningHours.objects.filter(
-        weekday=day.weekday(), opens__lte=now, closes__gt=now
-    ).values("service_id")
-    usual_day = Q(pk__in=open_by_week) & ~Q(pk__in=excepted)
+    if per_row:
+        # "weekday + 0" keeps SQLite (which has no statistics) off the (weekday, opens,
+        # closes) index, which would scan a whole weekday for every candidate service.
+        open_by_week = OpeningHours.objects.alias(day_of_week=F("weekday") + 0).filter(
+            service_id=OuterRef("pk"), day_of_week=day.weekday(), opens__lte=now, closes__gt=now
+        )
+        usual_day = Q(Exists(open_by_week))
+    else:
+        open_by_week = OpeningHours.objects.filter(
+            weekday=day.weekday(), opens__lte=now, closes__gt=now
+        ).values("service_id")
+        usual_day = Q(pk__in=open_by_week)
+    usual_day &= ~Q(pk__in=excepted)
     if is_public_holiday(day):
         usual_day &= Q(open_on_holidays=True)
     return Q(always_open=True) | Q(pk__in=open_by_exception) | usual_day
 
 
-def services_open_at(queryset: QuerySet[Service], *, at: dt.datetime) -> QuerySet[Service]:
+def services_open_at(
+    queryset: QuerySet[Service], *, at: dt.datetime, per_row: bool = False
+) -> QuerySet[Service]:
     """The services of `queryset` that are open at `at`, filtered in SQL."""
-    return queryset.filter(open_at_q(at=at))
+    return queryset.filter(open_at_q(at=at, per_row=per_row))
 
 
 # --- for display ------------------------------------------------------------------------

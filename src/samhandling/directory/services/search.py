@@ -196,23 +196,25 @@ def _age_message() -> str:
 def _filter_q(filters: SearchFilters, at: dt.datetime) -> Q:
     """The filters as one Q. Many-to-many filters are subqueries, so rows never repeat."""
     condition = Q(is_active=True)
+    # A municipality narrows the search to a few hundred services; the other filters then
+    # check each of those through an index rather than read every matching row once.
+    narrow = bool(filters.municipality)
     if filters.municipality:
         covering = Service.municipalities.through.objects.filter(
             municipality_id=filters.municipality
         ).values("service_id")
         national = Service.objects.filter(coverage=Coverage.NATIONAL).order_by().values("pk")
-        # One IN over a UNION, not "national OR IN (…)": an OR across them makes PostgreSQL
-        # scan every service, the union lets it fetch the few hundred by primary key.
+        # One IN over a UNION, not "national OR IN (…)": the OR makes PostgreSQL scan every
+        # service; the union lets both databases fetch the few hundred by primary key.
         condition &= Q(pk__in=covering.union(national))
     if filters.age is not None:
         condition &= Q(age_min__lte=filters.age, age_max__gte=filters.age)
     if filters.needs:
-        # EXISTS, so the planner may look up the few candidate services in the
-        # (service, need) index instead of hashing every service that serves the need.
-        serving = Service.needs.through.objects.filter(
-            service_id=OuterRef("pk"), need__code__in=filters.needs
-        )
-        condition &= Q(Exists(serving))
+        serving = Service.needs.through.objects.filter(need__code__in=filters.needs)
+        if narrow:
+            condition &= Q(Exists(serving.filter(service_id=OuterRef("pk"))))
+        else:
+            condition &= Q(pk__in=serving.values("service_id"))
     if filters.levels:
         condition &= Q(level__in=filters.levels)
     if filters.channels:
@@ -223,7 +225,7 @@ def _filter_q(filters: SearchFilters, at: dt.datetime) -> Q:
     if filters.no_referral:
         condition &= Q(referral_required=False)
     if filters.open_now:
-        condition &= open_at_q(at=at)
+        condition &= open_at_q(at=at, per_row=narrow)
     if filters.q:
         condition &= Q(name_nb__icontains=filters.q) | Q(name_nn__icontains=filters.q)
     return condition
