@@ -367,6 +367,9 @@ async def _load(
 
     async def client(number: int, http: httpx.AsyncClient) -> None:
         rng = random.Random(seed * 1000 + number)
+        if think:
+            # Arrive spread out, as people do, not all 50 in the same millisecond.
+            await asyncio.sleep(rng.uniform(0, 2 * think))
         while queue and time.perf_counter() < deadline:
             kind, query = queue.pop()
             headers = {"Accept-Language": "nb"}

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from samhandling.core.models import OrganisationUnit, Role, UnitKind, User
 from samhandling.core.services import roles_setup, user_assign_role
@@ -14,6 +15,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the packaged reference data once per test database."""
     with django_db_blocker.unblock():
         call_command("load_reference", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Service-layer messages in English; requests still pick their language (bokmål default)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from samhandling.directory.services.opening import (
     service_week,
 )
 from samhandling.directory.services.search import (
+    AGE_MAX,
+    AGE_MIN,
     SearchFilters,
     Widening,
     search_widenings,
@@ -195,8 +197,8 @@ def _form_context(filters: SearchFilters) -> dict[str, object]:
         "levels": Level.choices,
         "channels": Channel.choices,
         "filters": filters,
-        "age_min": 0,
-        "age_max": 120,
+        "age_min": AGE_MIN,
+        "age_max": AGE_MAX,
     }
 
 
