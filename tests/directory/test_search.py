@@ -8,6 +8,7 @@ from django.utils import translation
 from samhandling.directory.models import Coverage, Level
 from samhandling.directory.services.search import (
     SearchFilters,
+    search_page,
     search_widenings,
     service_search,
 )
@@ -290,3 +291,48 @@ def test_widening_open_now_counts_services_closed_at_that_moment():
 
 def test_no_widenings_without_active_filters():
     assert search_widenings(filters=SearchFilters(), at=TUESDAY_10) == []
+
+
+# --- one page with its total ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("municipality", [None, "3901"])
+def test_search_page_matches_the_full_search_page_by_page(municipality):
+    for n in range(7):
+        ServiceFactory(name_nb=f"Tjeneste {n}", level=[Level.EARLY, Level.UNIVERSAL][n % 2])
+    ServiceFactory(name_nb="Nasjonal", coverage=Coverage.NATIONAL, municipalities=[])
+    ServiceFactory(name_nb="Larvik", municipalities=["3909"])
+    filters = SearchFilters(municipality=municipality)
+    everything = [s.name_nb for s in service_search(filters=filters, at=TUESDAY_10)]
+    pages = [search_page(filters=filters, at=TUESDAY_10, offset=o, limit=3) for o in (0, 3, 6)]
+    assert all(page.total == len(everything) for page in pages)
+    assert [s.name_nb for page in pages for s in page.services] == everything
+
+
+@pytest.mark.parametrize("municipality", [None, "3901"])
+def test_search_page_past_the_end_is_empty_but_knows_the_total(municipality):
+    ServiceFactory.create_batch(2)
+    page = search_page(filters=SearchFilters(municipality=municipality), offset=40, limit=20)
+    assert page.services == []
+    assert page.total == 2
+
+
+def test_search_page_of_nothing_has_total_zero():
+    page = search_page(filters=SearchFilters(municipality="3909"), at=TUESDAY_10)
+    assert (page.total, page.services) == (0, [])
+
+
+@pytest.mark.parametrize(("municipality", "queries"), [(None, 6), ("3901", 6)])
+def test_search_page_takes_a_fixed_number_of_queries(
+    django_assert_num_queries, municipality, queries
+):
+    for _ in range(5):
+        ServiceFactory(needs=["anxiety"])
+    filters = SearchFilters(municipality=municipality, needs=["anxiety"], open_now=True)
+    with django_assert_num_queries(queries):
+        page = search_page(filters=filters, at=TUESDAY_10)
+        for service in page.services:
+            assert [n.code for n in service.needs.all()] == ["anxiety"]
+            assert service.unit.name
+            assert list(service.hours.all())
+    assert page.total == 5

@@ -117,7 +117,7 @@ def test_results_come_twenty_to_a_page(client, tuesday_morning):
 
 def test_page_beyond_the_last_or_malformed_shows_a_valid_page(client, tuesday_morning):
     ServiceFactory.create_batch(3)
-    for page in ["99", "abc", "-1", ""]:
+    for page in ["99", "abc", "-1", "", "99999999999999999999999999"]:
         response = client.get(SEARCH, {"page": page})
         assert response.status_code == 200
         assert len(card_names(response.content.decode())) == 3

@@ -131,7 +131,7 @@ def names(document: dict) -> set[str]:
 
 
 def assert_bad_request(client, params: dict, text: str) -> None:
-    response = client.get("/fhir/HealthcareService", params)
+    response = client.get("/fhir/HealthcareService", params, headers={"accept-language": "en"})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/fhir+json")
     outcome = OperationOutcome.model_validate(response.json())

@@ -20,7 +20,7 @@ from samhandling.directory.models import (
     Service,
 )
 from samhandling.directory.services.opening import local_moment, service_opening_status
-from samhandling.directory.services.search import SearchFilters, service_search
+from samhandling.directory.services.search import SearchFilters, search_page
 
 router = Router(tags=["services"])
 
@@ -165,7 +165,7 @@ class ServiceQuery(Schema):
     open_now: bool = Field(False, description="Only services open now (Europe/Oslo).")
     q: str = Field("", max_length=200, description="Text in the name, bokmål or nynorsk.")
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 # --- serialisation ----------------------------------------------------------------------
@@ -265,14 +265,18 @@ def _list(request: HttpRequest, query: ServiceQuery) -> dict[str, Any]:
                 for name, message in errors.items()
             ]
         )
-    found = service_search(filters=filters, at=at, exception_days=EXCEPTION_DAYS)
-    total = found.count()
-    page = found[query.offset : query.offset + query.limit]
+    found = search_page(
+        filters=filters,
+        at=at,
+        offset=query.offset,
+        limit=query.limit,
+        exception_days=EXCEPTION_DAYS,
+    )
     return {
-        "total": total,
+        "total": found.total,
         "limit": query.limit,
         "offset": query.offset,
-        "items": [_service_out(request, service, at) for service in page],
+        "items": [_service_out(request, service, at) for service in found.services],
     }
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -30,11 +29,12 @@ from samhandling.directory.services.search import (
     AGE_MIN,
     SearchFilters,
     Widening,
+    search_page,
     search_widenings,
-    service_search,
 )
 
 PAGE_SIZE = 20
+MAX_PAGE = 100_000
 
 
 def wants_fragment(request: HttpRequest) -> bool:
@@ -139,6 +139,34 @@ def _card(service: Service, at: dt.datetime) -> Card:
     )
 
 
+@dataclass(frozen=True)
+class Pages:
+    """Where a page of results sits among all of them."""
+
+    number: int
+    total: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.num_pages else None
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        # Bounded, so a silly number in a URL cannot overflow the database's OFFSET.
+        return min(max(int(raw or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
 def _widening_text(widening: Widening) -> str:
     count = widening.count
     texts = {
@@ -211,12 +239,17 @@ def search(request: HttpRequest) -> HttpResponse:
     if filters.errors:
         status = 400
     else:
-        paginator = Paginator(service_search(filters=filters, at=at), PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("page"))
-        context["page"] = page
-        context["cards"] = [_card(service, at) for service in page.object_list]
+        number = _page_number(request.GET.get("page"))
+        found = search_page(filters=filters, at=at, offset=(number - 1) * PAGE_SIZE)
+        pages = Pages(number=number, total=found.total)
+        if number > pages.num_pages:
+            # Past the end (an old link): show the last page.
+            pages = Pages(number=pages.num_pages, total=found.total)
+            found = search_page(filters=filters, at=at, offset=(pages.number - 1) * PAGE_SIZE)
+        context["pages"] = pages
+        context["cards"] = [_card(service, at) for service in found.services]
         context["query"] = filters.to_query()
-        if paginator.count == 0 and filters.active():
+        if found.total == 0 and filters.active():
             context["widenings"] = [
                 (w, _widening_text(w)) for w in search_widenings(filters=filters, at=at)
             ]

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.db.models import (
     Case,
+    Count,
     Exists,
     IntegerField,
     OuterRef,
@@ -17,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -238,6 +240,22 @@ def _level_order() -> Case:
     )
 
 
+def _with_card_data(
+    queryset: QuerySet[Service], at: dt.datetime, exception_days: int
+) -> QuerySet[Service]:
+    today = local_moment(at).date()
+    # Only the coming exceptions: the cards' "opens next …" looks two weeks ahead.
+    coming = OpeningException.objects.filter(
+        date__gte=today, date__lte=today + dt.timedelta(days=exception_days)
+    )
+    return queryset.select_related("unit").prefetch_related(
+        "needs", "municipalities", "hours", Prefetch("exceptions", queryset=coming)
+    )
+
+
+SEARCH_ORDER = (_level_order(), "name_nb", "pk")
+
+
 def service_search(
     *,
     filters: SearchFilters,
@@ -246,22 +264,47 @@ def service_search(
 ) -> QuerySet[Service]:
     """Active services matching every filter, by pyramid level then name, ready for cards."""
     at = at or timezone.now()
-    today = local_moment(at).date()
-    # Only the coming exceptions: the cards' "opens next …" looks two weeks ahead.
-    coming = OpeningException.objects.filter(
-        date__gte=today, date__lte=today + dt.timedelta(days=exception_days)
+    matching = Service.objects.filter(_filter_q(filters, at)).order_by(*SEARCH_ORDER)
+    return _with_card_data(matching, at, exception_days)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    total: int
+    services: list[Service]
+
+
+def search_page(
+    *,
+    filters: SearchFilters,
+    at: dt.datetime | None = None,
+    offset: int = 0,
+    limit: int = 20,
+    exception_days: int = NEXT_OPENING_DAYS,
+) -> SearchPage:
+    """One page of `service_search` and the total."""
+    at = at or timezone.now()
+    matching = Service.objects.filter(_filter_q(filters, at)).order_by(*SEARCH_ORDER)
+    if not filters.municipality:
+        # Thousands of matches: a COUNT, then the page, beats carrying a window count.
+        total = matching.count()
+        shown = _with_card_data(matching, at, exception_days)[offset : offset + limit]
+        return SearchPage(total=total, services=list(shown))
+    # A few hundred matches: the total rides along on the page's rows (a window count), so
+    # the filters are evaluated once instead of once for a COUNT and again for the page.
+    rows = list(
+        matching.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+            offset : offset + limit
+        ]
     )
-    return (
-        Service.objects.filter(_filter_q(filters, at))
-        .select_related("unit")
-        .prefetch_related(
-            "needs",
-            "municipalities",
-            "hours",
-            Prefetch("exceptions", queryset=coming),
-        )
-        .order_by(_level_order(), "name_nb", "pk")
+    if not rows:
+        total = matching.count() if offset else 0
+        return SearchPage(total=total, services=[])
+    shown = _with_card_data(
+        Service.objects.filter(pk__in=[pk for pk, _ in rows]), at, exception_days
     )
+    by_pk = {service.pk: service for service in shown}
+    return SearchPage(total=rows[0][1], services=[by_pk[pk] for pk, _ in rows])
 
 
 def search_count(*, filters: SearchFilters, at: dt.datetime | None = None) -> int:
