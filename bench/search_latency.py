@@ -527,7 +527,7 @@ def machine_summary(targets: list[Target]) -> str:
             f"- cores (nproc): {os.cpu_count()}; {platform.processor() or platform.machine()}",
             "- memory (free -h):",
             "```",
-            mem.strip(),
+            mem.rstrip(),
             "```",
             f"- Python {platform.python_version()}, Django {django.get_version()}, "
             f"SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}",

@@ -334,3 +334,16 @@ def test_inactive_service_is_404_for_the_public_but_visible_to_staff(
     response = client.get(detail_url(service))
     assert response.status_code == 200
     assert "badge-inactive" in response.content.decode()
+
+
+def test_service_page_offers_edit_and_history_only_to_those_who_may_edit(
+    client, horten_clinician, larvik_clinician, horten_unit
+):
+    service = ServiceFactory(unit=horten_unit)
+    edit_url = reverse("directory:service-edit", args=[service.code])
+    page_url = reverse("directory:service-detail", args=[service.code])
+    assert edit_url not in client.get(page_url).content.decode()
+    client.force_login(larvik_clinician)
+    assert edit_url not in client.get(page_url).content.decode()
+    client.force_login(horten_clinician)
+    assert edit_url in client.get(page_url).content.decode()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from samhandling.core.models import Municipality
 from samhandling.directory.models import Channel, Coverage, Level, Need, Referrer, Service
+from samhandling.directory.services.editing import service_may_edit
 from samhandling.directory.services.opening import (
     OpeningStatus,
     local_moment,
@@ -376,5 +377,6 @@ def service_detail(request: HttpRequest, code: UUID) -> HttpResponse:
         "map_url": _map_url(service),
         "is_stale": _is_stale(service, at),
         "at": at,
+        "may_edit": service_may_edit(user=request.user, service=service),
     }
     return render(request, "directory/service_detail.html", context)
