@@ -72,3 +72,13 @@ def editor(roles) -> User:
 @pytest.fixture
 def referrer(roles) -> User:
     return make_user("referrer", Role.REFERRER)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (cached option lists, rate-limit counters, …)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -218,3 +218,26 @@ def test_openapi_schema_describes_the_service_endpoints_with_typed_schemas(clien
     components = schema["components"]["schemas"]
     assert {"ServiceOut", "ServiceList", "OpeningHoursOut"} <= set(components)
     assert "open_now" in components["ServiceOut"]["properties"]
+
+
+def test_list_output_matches_its_published_schema_exactly(client, tuesday_morning):
+    """The list is rendered without re-validation, so the schema is checked here instead."""
+    from samhandling.directory.api import ServiceList
+
+    ServiceFactory(
+        name_nb="Regional",
+        coverage=Coverage.REGIONAL,
+        municipalities=["3901", "3903"],
+        needs=["anxiety", "sleep"],
+        latitude=Decimal("59.4"),
+        longitude=Decimal("10.5"),
+    )
+    ServiceFactory(name_nb="Nasjonal", coverage=Coverage.NATIONAL, municipalities=[])
+    body = client.get(LIST).json()
+    parsed = ServiceList.model_validate(body)
+    assert parsed.model_dump(mode="json") == body
+    regional = next(item for item in body["items"] if item["names"]["nb"] == "Regional")
+    # By name, as everywhere in the directory: Holmestrand before Horten.
+    assert [m["number"] for m in regional["municipalities"]] == ["3903", "3901"]
+    assert [n["code"] for n in regional["needs"]] == ["anxiety", "sleep"]
+    assert regional["url"].startswith("http://testserver/")

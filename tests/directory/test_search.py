@@ -332,7 +332,9 @@ def test_search_page_takes_a_fixed_number_of_queries(
     with django_assert_num_queries(queries):
         page = search_page(filters=filters, at=TUESDAY_10)
         for service in page.services:
-            assert [n.code for n in service.needs.all()] == ["anxiety"]
+            assert [n.code for n in service.linked_needs] == ["anxiety"]
+            assert [m.number for m in service.linked_municipalities] == ["3901"]
             assert service.unit.name
-            assert list(service.hours.all())
+            assert service.linked_hours
+            assert service.linked_exceptions == []
     assert page.total == 5

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "samhandling.core",
     "samhandling.directory",
+    "samhandling.pathways",
     "samhandling.fhir",
 ]
 
@@ -101,6 +102,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Data sits in memory or on SSD: random reads are cheap, so let the planner use the
     # municipality/need indexes instead of scanning all services.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c random_page_cost=1.1"
+    if env_bool("SAMHANDLING_DB_POOL", True) and not DATABASES["default"]["CONN_MAX_AGE"]:
+        # A pool instead of a new server process per request: opening a PostgreSQL
+        # connection costs more than a whole search.
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env_int("SAMHANDLING_DB_POOL_MIN", 2),
+            "max_size": env_int("SAMHANDLING_DB_POOL_MAX", 10),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -10,4 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("samhandling.core.urls")),
     path("", include("samhandling.directory.urls")),
+    path("pathways/", include(("samhandling.pathways.urls_public", "pathways"))),
+    path("pathways/edit/", include(("samhandling.pathways.urls_edit", "pathways_edit"))),
 ]

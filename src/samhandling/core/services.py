@@ -118,6 +118,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "directory.change_service",
         "directory.delete_service",
         "directory.edit_any_service",
+        "pathways.publish_any_pathway",
     ],
 }
 

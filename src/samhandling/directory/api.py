@@ -1,16 +1,18 @@
 """JSON API of the service directory: /api/v1/services and /api/v1/services/{code}."""
 
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError, ValidationError
+from ninja.responses import NinjaJSONEncoder
 
 from samhandling.directory.models import (
     LEVEL_COLOURS,
@@ -20,7 +22,7 @@ from samhandling.directory.models import (
     Service,
 )
 from samhandling.directory.services.opening import local_moment, service_opening_status
-from samhandling.directory.services.search import SearchFilters, search_page
+from samhandling.directory.services.search import SearchFilters, attach_links, search_page
 
 router = Router(tags=["services"])
 
@@ -171,7 +173,15 @@ class ServiceQuery(Schema):
 # --- serialisation ----------------------------------------------------------------------
 
 
-def _service_out(request: HttpRequest, service: Service, at: dt.datetime) -> dict[str, Any]:
+def _rows(service: Service, name: str) -> Any:
+    """The rows the search attached as tuples, else the prefetched ones (one service)."""
+    linked = getattr(service, f"linked_{name}", None)
+    return linked if linked is not None else getattr(service, name).all()
+
+
+def _service_out(
+    request: HttpRequest, service: Service, at: dt.datetime, *, site: str = ""
+) -> dict[str, Any]:
     status = service_opening_status(service=service, at=at)
     national = service.coverage == Coverage.NATIONAL
     has_point = service.latitude is not None and service.longitude is not None
@@ -190,11 +200,11 @@ def _service_out(request: HttpRequest, service: Service, at: dt.datetime) -> dic
         "coverage": service.coverage,
         "municipalities": []
         if national
-        else [{"number": m.number, "name": m.name} for m in service.municipalities.all()],
+        else [{"number": m.number, "name": m.name} for m in service.linked_municipalities],
         "ages": {"min": service.age_min, "max": service.age_max},
         "needs": [
             {"code": n.code, "name_nb": n.name_nb, "name_nn": n.name_nn, "name_en": n.name_en}
-            for n in service.needs.all()
+            for n in service.linked_needs
         ],
         "channels": service.channels(),
         "referral_required": service.referral_required,
@@ -219,7 +229,7 @@ def _service_out(request: HttpRequest, service: Service, at: dt.datetime) -> dic
             "open_on_holidays": service.open_on_holidays,
             "weekly": [
                 {"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
-                for h in service.hours.all()
+                for h in _rows(service, "hours")
             ],
             "exceptions": [
                 {
@@ -229,7 +239,7 @@ def _service_out(request: HttpRequest, service: Service, at: dt.datetime) -> dic
                     "closes": e.closes,
                     "note": e.note,
                 }
-                for e in service.exceptions.all()
+                for e in _rows(service, "exceptions")
                 if today <= e.date <= today + dt.timedelta(days=EXCEPTION_DAYS)
             ],
         },
@@ -237,14 +247,15 @@ def _service_out(request: HttpRequest, service: Service, at: dt.datetime) -> dic
         "next_opening": status.next_opening,
         "last_verified": service.last_verified,
         "is_demo": service.is_demo,
-        "url": request.build_absolute_uri(reverse("directory:service-detail", args=[service.code])),
+        "url": (site or request.build_absolute_uri("/")[:-1])
+        + reverse("directory:service-detail", args=[service.code]),
     }
 
 
 # --- endpoints --------------------------------------------------------------------------
 
 
-def _list(request: HttpRequest, query: ServiceQuery) -> dict[str, Any]:
+def _list(request: HttpRequest, query: ServiceQuery) -> HttpResponse:
     at = timezone.now()
     filters = SearchFilters(
         municipality=query.municipality or None,
@@ -272,12 +283,19 @@ def _list(request: HttpRequest, query: ServiceQuery) -> dict[str, Any]:
         limit=query.limit,
         exception_days=EXCEPTION_DAYS,
     )
-    return {
+    site = request.build_absolute_uri("/")[:-1]
+    payload = {
         "total": found.total,
         "limit": query.limit,
         "offset": query.offset,
-        "items": [_service_out(request, service, at) for service in found.services],
+        "items": [_service_out(request, service, at, site=site) for service in found.services],
     }
+    # The payload is built to match ServiceList exactly (tests validate it against the
+    # schema), so it is rendered as it is: validating our own output again on every search
+    # cost a third of the request.
+    return HttpResponse(
+        json.dumps(payload, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8"
+    )
 
 
 @router.get(
@@ -286,7 +304,7 @@ def _list(request: HttpRequest, query: ServiceQuery) -> dict[str, Any]:
     summary="Search services",
     description="Active services matching every given filter, by pyramid level then name.",
 )
-def services_list(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str, Any]:
+def services_list(request: HttpRequest, query: Query[ServiceQuery]) -> HttpResponse:
     """Search services; 422 names each refused filter."""
     return _list(request, query)
 
@@ -297,7 +315,7 @@ def services_list(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
     include_in_schema=False,
     url_name="services_list_slash",
 )
-def services_list_slash(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str, Any]:
+def services_list_slash(request: HttpRequest, query: Query[ServiceQuery]) -> HttpResponse:
     return _list(request, query)
 
 
@@ -308,13 +326,14 @@ def _detail(request: HttpRequest, code: str) -> dict[str, Any]:
         parsed = None
     service = (
         Service.objects.filter(code=parsed, is_active=True)
-        .prefetch_related("needs", "municipalities", "hours", "exceptions")
+        .prefetch_related("hours", "exceptions")
         .first()
         if parsed
         else None
     )
     if service is None:
         raise HttpError(404, _("No active service has this code."))
+    attach_links([service])
     return _service_out(request, service, timezone.now())
 
 

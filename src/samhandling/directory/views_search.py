@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
@@ -28,6 +30,7 @@ from samhandling.directory.services.opening import (
 from samhandling.directory.services.search import (
     AGE_MAX,
     AGE_MIN,
+    MunicipalityRef,
     SearchFilters,
     Widening,
     search_page,
@@ -121,12 +124,29 @@ class Card:
 CHANNEL_LABELS = dict(Channel.choices)
 
 
+CARD_MUNICIPALITIES_LISTED = 4
+
+
+def _where(municipalities: list[MunicipalityRef]) -> str:
+    """A few municipalities by name; a county-wide service as the county and a count."""
+    if not municipalities:
+        return _("Not given")
+    if len(municipalities) <= CARD_MUNICIPALITIES_LISTED:
+        return ", ".join(m.name for m in municipalities)
+    counties = sorted({m.county_name for m in municipalities})
+    return ngettext(
+        "%(counties)s: %(count)d municipality",
+        "%(counties)s: %(count)d municipalities",
+        len(municipalities),
+    ) % {"counties": ", ".join(counties), "count": len(municipalities)}
+
+
 def _card(service: Service, at: dt.datetime) -> Card:
     opening = service_opening_status(service=service, at=at)
     if service.coverage == Coverage.NATIONAL:
         where = _("The whole country")
     else:
-        where = ", ".join(m.name for m in service.municipalities.all()) or _("Not given")
+        where = _where(service.linked_municipalities)
     return Card(
         service=service,
         url=reverse("directory:service-detail", args=[service.code]),
@@ -135,7 +155,7 @@ def _card(service: Service, at: dt.datetime) -> Card:
         status=opening,
         status_text=status_text(opening, at),
         where=where,
-        needs=", ".join(need.name for need in service.needs.all()),
+        needs=", ".join(need.name for need in service.linked_needs),
         channels=[str(CHANNEL_LABELS[c]) for c in service.channels()],
     )
 
@@ -207,16 +227,25 @@ def _widening_text(widening: Widening) -> str:
     return texts[widening.name] % {"count": count}
 
 
+MUNICIPALITY_OPTIONS_KEY = "directory:municipality-options"
+
+
 def _municipality_options(selected: str | None) -> str:
-    # 357 options: joined in Python, as a template loop over them costs more than the search.
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (number, " selected" if number == selected else "", name)
-            for number, name in Municipality.objects.values_list("number", "name")
-        ),
-    )
+    # 357 options cost more than the search itself: built once and cached (the list changes
+    # only when reference data is loaded; core's signals drop the cached copy then).
+    options = cache.get(MUNICIPALITY_OPTIONS_KEY)
+    if options is None:
+        options = str(
+            format_html_join(
+                "",
+                '<option value="{}">{}</option>',
+                Municipality.objects.values_list("number", "name"),
+            )
+        )
+        cache.set(MUNICIPALITY_OPTIONS_KEY, options, timeout=3600)
+    if selected:
+        options = options.replace(f'value="{selected}">', f'value="{selected}" selected>', 1)
+    return mark_safe(options)  # noqa: S308 - built from escaped values above
 
 
 def _form_context(filters: SearchFilters) -> dict[str, object]:

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -88,17 +89,27 @@ def _merged(intervals: Iterable[Interval]) -> list[Interval]:
     return [(opens, closes) for opens, closes in merged]
 
 
+def _exception_rows(service: Service) -> Iterable[Any]:
+    # The search attaches the rows as tuples (search.attach_links); others prefetch them.
+    linked = getattr(service, "linked_exceptions", None)
+    return linked if linked is not None else service.exceptions.all()
+
+
+def _hours_rows(service: Service) -> Iterable[Any]:
+    linked = getattr(service, "linked_hours", None)
+    return linked if linked is not None else service.hours.all()
+
+
 def _exceptions_by_date(service: Service) -> dict[dt.date, list[OpeningException]]:
-    # Uses the prefetched rows when the caller prefetched them (the search does).
     by_date: dict[dt.date, list[OpeningException]] = {}
-    for row in service.exceptions.all():
+    for row in _exception_rows(service):
         by_date.setdefault(row.date, []).append(row)
     return by_date
 
 
 def _weekly_by_day(service: Service) -> dict[int, list[Interval]]:
     by_day: dict[int, list[Interval]] = {}
-    for row in service.hours.all():
+    for row in _hours_rows(service):
         by_day.setdefault(row.weekday, []).append((row.opens, row.closes))
     return by_day
 

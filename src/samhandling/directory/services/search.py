@@ -2,9 +2,10 @@
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.db.models import (
@@ -21,6 +22,7 @@ from django.db.models import (
     Window,
 )
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from samhandling.core.models import Municipality
@@ -30,6 +32,7 @@ from samhandling.directory.models import (
     Level,
     Need,
     OpeningException,
+    OpeningHours,
     Service,
 )
 from samhandling.directory.services.opening import NEXT_OPENING_DAYS, local_moment, open_at_q
@@ -240,17 +243,115 @@ def _level_order() -> Case:
     )
 
 
-def _with_card_data(
-    queryset: QuerySet[Service], at: dt.datetime, exception_days: int
-) -> QuerySet[Service]:
+def _coming_exceptions(at: dt.datetime, exception_days: int) -> Prefetch:
     today = local_moment(at).date()
     # Only the coming exceptions: the cards' "opens next …" looks two weeks ahead.
     coming = OpeningException.objects.filter(
         date__gte=today, date__lte=today + dt.timedelta(days=exception_days)
     )
+    return Prefetch("exceptions", queryset=coming)
+
+
+def _with_card_data(
+    queryset: QuerySet[Service], at: dt.datetime, exception_days: int
+) -> QuerySet[Service]:
     return queryset.select_related("unit").prefetch_related(
-        "needs", "municipalities", "hours", Prefetch("exceptions", queryset=coming)
+        "needs", "municipalities", "hours", _coming_exceptions(at, exception_days)
     )
+
+
+@dataclass(frozen=True)
+class MunicipalityRef:
+    number: str
+    name: str
+    county_name: str
+
+
+@dataclass(frozen=True)
+class NeedRef:
+    code: str
+    name_nb: str
+    name_nn: str
+    name_en: str
+
+    @property
+    def name(self) -> str:
+        language = (get_language() or "nb")[:2]
+        return getattr(self, f"name_{language}", "") or self.name_nb
+
+
+class HoursRef(NamedTuple):
+    weekday: int
+    opens: dt.time
+    closes: dt.time
+
+
+class ExceptionRef(NamedTuple):
+    date: dt.date
+    closed: bool
+    opens: dt.time | None
+    closes: dt.time | None
+    note: str
+
+
+def _grouped(rows: Iterable[tuple], make: Callable[..., Any]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for service_id, *values in rows:
+        grouped[service_id].append(make(*values))
+    return grouped
+
+
+def attach_links(
+    services: list[Service],
+    *,
+    at: dt.datetime | None = None,
+    exception_days: int = NEXT_OPENING_DAYS,
+) -> list[Service]:
+    """Give each service its municipalities, needs, weekly hours and coming exceptions.
+
+    Read as plain tuples in four queries (`linked_municipalities`, `linked_needs`,
+    `linked_hours`, `linked_exceptions`) rather than prefetched model instances: a page of
+    regional services covers hundreds of municipalities, and building model objects for
+    them cost more than the search itself. The opening-hours functions use the linked rows.
+    """
+    pks = [service.pk for service in services]
+    municipalities = _grouped(
+        Service.municipalities.through.objects.filter(service_id__in=pks)
+        .order_by("municipality__name")
+        .values_list(
+            "service_id", "municipality_id", "municipality__name", "municipality__county_name"
+        ),
+        MunicipalityRef,
+    )
+    needs = _grouped(
+        Service.needs.through.objects.filter(service_id__in=pks)
+        .order_by("need__sort_order", "need__code")
+        .values_list("service_id", "need__code", "need__name_nb", "need__name_nn", "need__name_en"),
+        NeedRef,
+    )
+    hours = _grouped(
+        OpeningHours.objects.filter(service_id__in=pks)
+        .order_by("weekday", "opens")
+        .values_list("service_id", "weekday", "opens", "closes"),
+        HoursRef,
+    )
+    today = local_moment(at or timezone.now()).date()
+    exceptions = _grouped(
+        OpeningException.objects.filter(
+            service_id__in=pks,
+            date__gte=today,
+            date__lte=today + dt.timedelta(days=exception_days),
+        )
+        .order_by("date", "opens")
+        .values_list("service_id", "date", "closed", "opens", "closes", "note"),
+        ExceptionRef,
+    )
+    for service in services:
+        service.linked_municipalities = municipalities[service.pk]
+        service.linked_needs = needs[service.pk]
+        service.linked_hours = hours[service.pk]
+        service.linked_exceptions = exceptions[service.pk]
+    return services
 
 
 SEARCH_ORDER = (_level_order(), "name_nb", "pk")
@@ -288,8 +389,10 @@ def search_page(
     if not filters.municipality:
         # Thousands of matches: a COUNT, then the page, beats carrying a window count.
         total = matching.count()
-        shown = _with_card_data(matching, at, exception_days)[offset : offset + limit]
-        return SearchPage(total=total, services=list(shown))
+        shown = list(matching.select_related("unit")[offset : offset + limit])
+        return SearchPage(
+            total=total, services=attach_links(shown, at=at, exception_days=exception_days)
+        )
     # A few hundred matches: the total rides along on the page's rows (a window count), so
     # the filters are evaluated once instead of once for a COUNT and again for the page.
     rows = list(
@@ -300,11 +403,10 @@ def search_page(
     if not rows:
         total = matching.count() if offset else 0
         return SearchPage(total=total, services=[])
-    shown = _with_card_data(
-        Service.objects.filter(pk__in=[pk for pk, _ in rows]), at, exception_days
-    )
+    shown = Service.objects.filter(pk__in=[pk for pk, _ in rows]).select_related("unit")
     by_pk = {service.pk: service for service in shown}
-    return SearchPage(total=rows[0][1], services=[by_pk[pk] for pk, _ in rows])
+    services = attach_links([by_pk[pk] for pk, _ in rows], at=at, exception_days=exception_days)
+    return SearchPage(total=rows[0][1], services=services)
 
 
 def search_count(*, filters: SearchFilters, at: dt.datetime | None = None) -> int:

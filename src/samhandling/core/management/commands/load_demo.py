@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from samhandling.core.services import ReferenceDataError, reference_data_load
 from samhandling.directory.services.demo import DemoDataError, demo_load, demo_users_load
+from samhandling.pathways.services.content import ContentError, pathways_import
+from samhandling.pathways.services.demo import demo_editors_load
 
 
 class Command(BaseCommand):
@@ -30,8 +32,11 @@ class Command(BaseCommand):
         try:
             reference_data_load()
             result = demo_load()
+            pathways = pathways_import()
             users = None if options["no_users"] else demo_users_load()
-        except (ReferenceDataError, DemoDataError) as error:
+            if users is not None:
+                demo_editors_load()
+        except (ReferenceDataError, DemoDataError, ContentError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
             f"Demo units: {result.units_created} created, {result.units_existing} already there."
@@ -39,6 +44,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo services: {result.services_created} created, "
             f"{result.services_existing} already there (left unchanged)."
+        )
+        self.stdout.write(
+            f"Care pathways: {pathways.pathways_created} created, "
+            f"{pathways.pathways_existing} already there (left unchanged); local adaptations: "
+            f"{pathways.adaptations_created} created."
         )
         if users is not None:
             self.stdout.write(

@@ -1,0 +1,1 @@
+"""Domain logic of the care pathways; views, API, FHIR and commands call these modules."""

@@ -1,0 +1,3 @@
+"""Editor pages for pathways (login). Filled in by views_edit."""
+
+urlpatterns: list = []

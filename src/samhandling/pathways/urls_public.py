@@ -1,0 +1,3 @@
+"""Public pathway pages (no login). Filled in by views_public."""
+
+urlpatterns: list = []
