@@ -82,7 +82,8 @@ def test_every_packaged_text_has_bokmal_and_nynorsk():
 
     for path in sorted((DATA_DIR / "pathways").glob("*.json")):
         for text in texts(json.loads(path.read_text(encoding="utf-8"))):
-            assert text["nb"].strip() and text["nn"].strip(), (path.name, text)
+            assert text["nb"].strip(), (path.name, text)
+            assert text["nn"].strip(), (path.name, text)
 
 
 @pytest.mark.parametrize(
