@@ -6,7 +6,7 @@ For each database it prepares a throwaway database with N generated services (on
 while the count matches), starts uvicorn on 127.0.0.1 with 1 and with 2 workers, warms up,
 then sends a fixed, seeded mix of searches from C concurrent clients, bounded in count and
 time, and prints p50/p95/p99/max latency, requests/s and errors per kind of request. It also
-times `service_search` alone in-process, to separate the database cost from the HTTP cost.
+times `search_page` alone in-process, to separate the database cost from the HTTP cost.
 Everything it starts it stops again, also on Ctrl-C. Traffic goes to 127.0.0.1 only.
 """
 
@@ -75,15 +75,13 @@ from zoneinfo import ZoneInfo
 import django
 django.setup()
 from django.db import connection, reset_queries
-from samhandling.directory.services.search import SearchFilters, service_search, search_count
+from samhandling.directory.services.search import SearchFilters, search_page
 cases = json.loads(sys.argv[1])
 at = dt.datetime(2026, 11, 23, 14, 30, tzinfo=ZoneInfo("Europe/Oslo"))
 def run(query):
     filters = SearchFilters.from_query(query)
-    found = service_search(filters=filters, at=at)
-    total = found.count()
-    page = list(found[:20])
-    return total, len(page)
+    found = search_page(filters=filters, at=at)
+    return found.total, len(found.services)
 for _kind, query in cases[:20]:
     run(query)
 times, totals = {}, {}
@@ -217,9 +215,10 @@ def target_prepare(*, name: str, args: argparse.Namespace) -> Target:
         env["DATABASE_URL"] = args.pg_url
     env["SAMHANDLING_DB_CONN_MAX_AGE"] = str(args.conn_max_age)
     have = _service_count(env)
+    # Always: a database kept from an earlier run may lack newer tables.
+    _run([str(VENV_BIN / "samhandling"), "migrate", "-v0"], env)
     if have != args.services:
         print(f"[{name}] preparing: {have} services found, {args.services} wanted")
-        _run([str(VENV_BIN / "samhandling"), "migrate", "-v0"], env)
         _run([str(VENV_BIN / "samhandling"), "load_reference", "-v0"], env)
         _run(
             [
@@ -483,12 +482,12 @@ def report_run(result: RunResult) -> str:
 
 
 def in_process(target: Target, mix: list[tuple[str, dict]], count: int) -> str:
-    """`service_search` alone (count + first page with its prefetches), no HTTP."""
+    """`search_page` alone (total + first page with its card data), no HTTP."""
     cases = [(k, _form_query(q)) for k, q in mix[:count]]
     out = _run([sys.executable, "-c", IN_PROCESS_SCRIPT, json.dumps(cases)], target.env)
     data = json.loads(out.strip().splitlines()[-1])
     lines = [
-        f"### {target.name}: `service_search` in-process (count + first 20 with prefetches)",
+        f"### {target.name}: `search_page` in-process (total + first 20 with card data)",
         "",
         "| filters | n | p50 ms | p99 ms | max ms | median matches |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
