@@ -102,6 +102,7 @@ def test_every_packaged_text_has_bokmal_and_nynorsk():
         (lambda d: d.update(summary={"nb": "x" * 6000, "nn": "y"}), "longer than 5000"),
         (lambda d: d.update(title="Bare tekst"), 'title: must be an object with "nb"'),
         (lambda d: d.update(extra=1), "unknown fields extra"),
+        (lambda d: d.update(slug="edit"), "slug: is reserved"),
     ],
 )
 def test_a_malformed_base_document_is_refused_with_the_place_named(db, change, problem):

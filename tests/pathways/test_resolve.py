@@ -96,9 +96,7 @@ def test_an_unpublished_pathway_cannot_be_read(imported):
         pathway_resolve(pathway=imported["autism-spectrum"])
 
 
-def test_a_published_municipal_adaptation_changes_what_readers_there_see(
-    imported, vestfold_editor
-):
+def test_a_published_municipal_adaptation_changes_what_readers_there_see(imported, vestfold_editor):
     larvik = municipality("3909")
     draft = draft_start(
         user=vestfold_editor,

@@ -192,9 +192,7 @@ def test_rights_of_each_role(imported, referrer, editor, base_editor):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_editors_saving_at_once_one_wins_and_the_other_gets_a_conflict(
-    imported, base_editor
-):
+def test_two_editors_saving_at_once_one_wins_and_the_other_gets_a_conflict(imported, base_editor):
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
         "file:memorydb"
     ):
@@ -206,9 +204,7 @@ def test_two_editors_saving_at_once_one_wins_and_the_other_gets_a_conflict(
     def save(title: str) -> None:
         try:
             barrier.wait()
-            draft_save(
-                user=base_editor, version=draft, content=retitled(draft, title), revision=1
-            )
+            draft_save(user=base_editor, version=draft, content=retitled(draft, title), revision=1)
             outcomes.append("saved")
         except Conflict:
             outcomes.append("conflict")

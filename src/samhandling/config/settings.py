@@ -121,6 +121,13 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Several workers share one cache through Redis (rate-limit counters, cached option lists);
+# one process alone keeps it in memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
@@ -226,3 +233,5 @@ LOGGING = {
 
 SAMHANDLING_DEMO = env_bool("SAMHANDLING_DEMO")
 SAMHANDLING_VERIFY_MONTHS = env_int("SAMHANDLING_VERIFY_MONTHS", 12)
+# How many reverse proxies add themselves to X-Forwarded-For (0: none, use the peer address).
+SAMHANDLING_PROXY_COUNT = env_int("SAMHANDLING_PROXY_COUNT", 0)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("samhandling.core.urls")),
     path("", include("samhandling.directory.urls")),
-    path("pathways/", include(("samhandling.pathways.urls_public", "pathways"))),
+    # The editor pages first: the public pattern pathways/<slug>/ would match "edit".
     path("pathways/edit/", include(("samhandling.pathways.urls_edit", "pathways_edit"))),
+    path("pathways/", include(("samhandling.pathways.urls_public", "pathways"))),
 ]

@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from samhandling.directory.api import router as directory_router
+from samhandling.pathways.api import router as pathways_router
 
 api = NinjaAPI(
     title="Samhandling API",
@@ -11,3 +12,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/services", directory_router)
+api.add_router("/pathways", pathways_router)

@@ -8,7 +8,9 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
 
@@ -308,3 +310,21 @@ def units_with_descendants(units: Iterable[OrganisationUnit]) -> set[int]:
         )
         ids |= frontier
     return ids
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+def client_address(request: Any) -> str:
+    """The address the request came from, for rate limits only (never stored).
+
+    Behind `SAMHANDLING_PROXY_COUNT` reverse proxies the peer is the last proxy, so the
+    client is the address that many hops back in X-Forwarded-For.
+    """
+    proxies = settings.SAMHANDLING_PROXY_COUNT
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"

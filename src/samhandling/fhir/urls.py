@@ -12,6 +12,8 @@ urlpatterns = [
         views.healthcareservice_read,
         name="healthcareservice-read",
     ),
+    path("PlanDefinition", views.plandefinition_search, name="plandefinition-search"),
+    path("PlanDefinition/<str:id>", views.plandefinition_read, name="plandefinition-read"),
     path("Organization/<str:id>", views.organization_read, name="organization-read"),
     re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
 ]

@@ -1,4 +1,5 @@
-"""FHIR R4 endpoints of the directory: parse, query, map, answer in application/fhir+json.
+"""FHIR R4 endpoints of the directory and the care pathways: parse, query, map, answer in
+application/fhir+json.
 
 Errors are OperationOutcome resources with the matching status: 400 for a bad search,
 404 for an unknown id or path, 405 for anything but GET, 406 for a format other than JSON.
@@ -20,6 +21,14 @@ from samhandling.core.models import OrganisationUnit
 from samhandling.directory.services.hsds import organization_hsds_id
 from samhandling.fhir.capability import capability_statement
 from samhandling.fhir.mapping import Context, healthcareservice_resource, organization_resource
+from samhandling.fhir.plandefinition import (
+    Site,
+    candidate_resolve,
+    parse_plandefinition_query,
+    plandefinition_find,
+    plandefinition_matches,
+    plandefinition_resource,
+)
 from samhandling.fhir.search import (
     SearchError,
     check_format,
@@ -82,25 +91,29 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return FhirResponse(capability_statement(base_url=_base_url(request)))
 
 
-@fhir_endpoint
-def healthcareservice_search(request: HttpRequest) -> HttpResponse:
-    query = parse_healthcareservice_query(request.GET)
-    services = healthcareservice_queryset(query)
-    total = services.count()
-    end = query.offset + query.count
-    page = list(services[query.offset : end]) if query.count and query.offset < total else []
-    context = Context.now()
+def _searchset(
+    request: HttpRequest,
+    resource_type: str,
+    *,
+    echo: list[tuple[str, str]],
+    count: int,
+    offset: int,
+    total: int,
+    resources: list[dict],
+) -> FhirResponse:
+    """A searchset Bundle of one page of matches, with self, first, previous and next links."""
     base = _base_url(request)
+    end = offset + count
 
-    def link(relation: str, offset: int) -> dict:
-        params = [*query.echo, ("_count", str(query.count)), ("_offset", str(offset))]
-        return {"relation": relation, "url": f"{base}HealthcareService?{urlencode(params)}"}
+    def link(relation: str, at: int) -> dict:
+        params = [*echo, ("_count", str(count)), ("_offset", str(at))]
+        return {"relation": relation, "url": f"{base}{resource_type}?{urlencode(params)}"}
 
-    links = [link("self", query.offset)]
-    if query.count:
+    links = [link("self", offset)]
+    if count:
         links.append(link("first", 0))
-        if query.offset > 0:
-            links.append(link("previous", max(query.offset - query.count, 0)))
+        if offset > 0:
+            links.append(link("previous", max(offset - count, 0)))
         if end < total:
             links.append(link("next", end))
     bundle = {
@@ -110,16 +123,35 @@ def healthcareservice_search(request: HttpRequest) -> HttpResponse:
         "total": total,
         "link": links,
     }
-    if page:
+    if resources:
         bundle["entry"] = [
             {
-                "fullUrl": f"{base}HealthcareService/{service.code}",
-                "resource": healthcareservice_resource(service, context),
+                "fullUrl": f"{base}{resource_type}/{resource['id']}",
+                "resource": resource,
                 "search": {"mode": "match"},
             }
-            for service in page
+            for resource in resources
         ]
     return FhirResponse(bundle)
+
+
+@fhir_endpoint
+def healthcareservice_search(request: HttpRequest) -> HttpResponse:
+    query = parse_healthcareservice_query(request.GET)
+    services = healthcareservice_queryset(query)
+    total = services.count()
+    end = query.offset + query.count
+    page = list(services[query.offset : end]) if query.count and query.offset < total else []
+    context = Context.now()
+    return _searchset(
+        request,
+        "HealthcareService",
+        echo=query.echo,
+        count=query.count,
+        offset=query.offset,
+        total=total,
+        resources=[healthcareservice_resource(service, context) for service in page],
+    )
 
 
 @fhir_endpoint
@@ -150,6 +182,39 @@ def organization_read(request: HttpRequest, id: str) -> HttpResponse:
     if unit is None:
         return _not_found(_("Organization %(id)s") % {"id": id[:64]})
     return FhirResponse(organization_resource(unit))
+
+
+def _site(request: HttpRequest) -> Site:
+    return Site.of(fhir_base=_base_url(request), site=request.build_absolute_uri("/")[:-1])
+
+
+@fhir_endpoint
+def plandefinition_search(request: HttpRequest) -> HttpResponse:
+    query = parse_plandefinition_query(request.GET)
+    matches = plandefinition_matches(query)
+    page = matches[query.offset : query.offset + query.count] if query.count else []
+    site = _site(request)
+    return _searchset(
+        request,
+        "PlanDefinition",
+        echo=query.echo,
+        count=query.count,
+        offset=query.offset,
+        total=len(matches),
+        resources=[
+            plandefinition_resource(candidate, candidate_resolve(candidate), site)
+            for candidate in page
+        ],
+    )
+
+
+@fhir_endpoint
+def plandefinition_read(request: HttpRequest, id: str) -> HttpResponse:
+    candidate = plandefinition_find(id)
+    if candidate is None:
+        return _not_found(_("PlanDefinition %(id)s") % {"id": id[:64]})
+    resource = plandefinition_resource(candidate, candidate_resolve(candidate), _site(request))
+    return FhirResponse(resource)
 
 
 @fhir_endpoint

@@ -24,6 +24,8 @@ PHASE_KINDS = ("first_concern", "targeted", "referral", "specialist", "transitio
 CHECKLIST_SECTIONS = ("required_information", "measures_tried", "attachments", "urgent_signs")
 STEP_TEXT_FIELDS = ("title", "body", "role")
 TEXT_MAX = 5000
+# Path segments under /pathways/ that are pages of their own, not pathways.
+RESERVED_SLUGS = {"edit", "proposals"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -54,51 +56,62 @@ class _Checker:
 
     def text(self, value: Any, where: str, *, required: bool = True) -> None:
         if not isinstance(value, dict) or set(value) - set(LANGUAGES):
-            self.add(where, 'must be an object with "nb" and "nn" texts')
+            self.add(where, _('must be an object with "nb" and "nn" texts'))
             return
         for language in LANGUAGES:
             text = value.get(language, "")
             if not isinstance(text, str):
-                self.add(f"{where}.{language}", "must be text")
+                self.add(f"{where}.{language}", _("must be text"))
             elif len(text) > TEXT_MAX:
-                self.add(f"{where}.{language}", f"is longer than {TEXT_MAX} characters")
+                self.add(
+                    f"{where}.{language}",
+                    _("is longer than %(max)d characters") % {"max": TEXT_MAX},
+                )
         if required and not any(str(value.get(lang) or "").strip() for lang in LANGUAGES):
-            self.add(where, "needs a text in bokmål or nynorsk")
+            self.add(where, _("needs a text in bokmål or nynorsk"))
 
     def slug(self, value: Any, where: str) -> bool:
         if not isinstance(value, str) or not _SLUG.match(value) or len(value) > 80:
-            self.add(where, "must be lowercase letters, digits and hyphens")
+            self.add(where, _("must be lowercase letters, digits and hyphens"))
             return False
         return True
 
     def services_spec(self, value: Any, where: str, needs: set[str]) -> None:
         if not isinstance(value, dict) or set(value) - {"level", "needs"}:
-            self.add(where, 'must be an object with "level" and optionally "needs"')
+            self.add(where, _('must be an object with "level" and optionally "needs"'))
             return
         if value.get("level") not in Level.values:
-            self.add(f"{where}.level", f"must be one of {', '.join(Level.values)}")
+            self.add(
+                f"{where}.level",
+                _("must be one of %(values)s") % {"values": ", ".join(Level.values)},
+            )
         for index, code in enumerate(value.get("needs", [])):
             if code not in needs:
-                self.add(f"{where}.needs[{index}]", f"unknown need {code!r}")
+                self.add(f"{where}.needs[{index}]", _("unknown need “%(code)s”") % {"code": code})
 
     def step(self, step: Any, where: str, needs: set[str], keys: set[str]) -> None:
         if not isinstance(step, dict):
-            self.add(where, "must be an object")
+            self.add(where, _("must be an object"))
             return
         unknown = set(step) - {"key", "title", "body", "role", "level", "tools", "services"}
         if unknown:
-            self.add(where, f"unknown fields {', '.join(sorted(unknown))}")
+            self.add(where, _("unknown fields %(names)s") % {"names": ", ".join(sorted(unknown))})
         if self.slug(step.get("key"), f"{where}.key"):
             if step["key"] in keys:
-                self.add(f"{where}.key", f"the step key {step['key']!r} is used twice")
+                self.add(
+                    f"{where}.key", _("the step key “%(key)s” is used twice") % {"key": step["key"]}
+                )
             keys.add(step["key"])
         for name in STEP_TEXT_FIELDS:
             self.text(step.get(name), f"{where}.{name}", required=name != "role")
         if step.get("level") not in Level.values:
-            self.add(f"{where}.level", f"must be one of {', '.join(Level.values)}")
+            self.add(
+                f"{where}.level",
+                _("must be one of %(values)s") % {"values": ", ".join(Level.values)},
+            )
         tools = step.get("tools", [])
         if not isinstance(tools, list):
-            self.add(f"{where}.tools", "must be a list")
+            self.add(f"{where}.tools", _("must be a list"))
         else:
             for index, tool in enumerate(tools):
                 self.text(tool, f"{where}.tools[{index}]")
@@ -131,57 +144,68 @@ def base_check(document: Any) -> dict[str, Any]:
     }
     unknown = set(document) - allowed
     if unknown:
-        check.add("", f"unknown fields {', '.join(sorted(unknown))}")
-    check.slug(document.get("slug"), "slug")
+        check.add("", _("unknown fields %(names)s") % {"names": ", ".join(sorted(unknown))})
+    if check.slug(document.get("slug"), "slug") and document["slug"] in RESERVED_SLUGS:
+        check.add("slug", _("is reserved for the platform's own pages"))
     for name in ("title", "target_group", "summary"):
         check.text(document.get(name), name)
     age_min, age_max = document.get("age_min"), document.get("age_max")
     if not all(isinstance(a, int) and 0 <= a <= 120 for a in (age_min, age_max)):
-        check.add("age_min/age_max", "must be whole numbers from 0 to 120")
+        check.add("age_min/age_max", _("must be whole numbers from 0 to 120"))
     elif age_min > age_max:
-        check.add("age_min/age_max", "the youngest age is above the oldest")
+        check.add("age_min/age_max", _("the youngest age is above the oldest"))
     for index, code in enumerate(document.get("needs", [])):
         if code not in needs:
-            check.add(f"needs[{index}]", f"unknown need {code!r}")
+            check.add(f"needs[{index}]", _("unknown need “%(code)s”") % {"code": code})
     revision = document.get("revision_months", 12)
     if not isinstance(revision, int) or not 1 <= revision <= 60:
-        check.add("revision_months", "must be a whole number of months from 1 to 60")
+        check.add("revision_months", _("must be a whole number of months from 1 to 60"))
     phases = document.get("phases")
     if not isinstance(phases, list) or [p.get("kind") for p in phases if isinstance(p, dict)] != (
         list(PHASE_KINDS)
     ):
-        check.add("phases", f"must be the five phases {', '.join(PHASE_KINDS)}, in that order")
+        check.add(
+            "phases",
+            _("must be the five phases %(kinds)s, in that order")
+            % {"kinds": ", ".join(PHASE_KINDS)},
+        )
     else:
         keys: set[str] = set()
         for p_index, phase in enumerate(phases):
             where = f"phases[{p_index}]"
             if set(phase) - {"kind", "title", "steps"}:
-                check.add(where, "unknown fields")
+                check.add(where, _("unknown fields"))
             check.text(phase.get("title"), f"{where}.title")
             steps = phase.get("steps")
             if not isinstance(steps, list):
-                check.add(f"{where}.steps", "must be a list")
+                check.add(f"{where}.steps", _("must be a list"))
                 continue
             for s_index, step in enumerate(steps):
                 check.step(step, f"{where}.steps[{s_index}]", needs, keys)
     checklist = document.get("checklist")
     if not isinstance(checklist, dict) or set(checklist) != set(CHECKLIST_SECTIONS):
-        check.add("checklist", f"must have the sections {', '.join(CHECKLIST_SECTIONS)}")
+        check.add(
+            "checklist",
+            _("must have the sections %(names)s") % {"names": ", ".join(CHECKLIST_SECTIONS)},
+        )
     else:
         for section in CHECKLIST_SECTIONS:
             items = checklist[section]
             if not isinstance(items, list):
-                check.add(f"checklist.{section}", "must be a list")
+                check.add(f"checklist.{section}", _("must be a list"))
                 continue
             seen: set[str] = set()
             for index, item in enumerate(items):
                 where = f"checklist.{section}[{index}]"
                 if not isinstance(item, dict) or set(item) != {"key", "text"}:
-                    check.add(where, 'must be an object with "key" and "text"')
+                    check.add(where, _('must be an object with "key" and "text"'))
                     continue
                 if check.slug(item["key"], f"{where}.key"):
                     if item["key"] in seen:
-                        check.add(f"{where}.key", f"the key {item['key']!r} is used twice")
+                        check.add(
+                            f"{where}.key",
+                            _("the key “%(key)s” is used twice") % {"key": item["key"]},
+                        )
                     seen.add(item["key"])
                 check.text(item["text"], f"{where}.text")
     if check.problems:
@@ -201,31 +225,34 @@ def adaptation_check(document: Any, base: dict[str, Any]) -> dict[str, Any]:
         raise ContentError([_("The adaptation must be a JSON object.")])
     unknown = set(document) - {"pathway", "scope", "is_demo", "note", "steps", "added_steps"}
     if unknown:
-        check.add("", f"unknown fields {', '.join(sorted(unknown))}")
+        check.add("", _("unknown fields %(names)s") % {"names": ", ".join(sorted(unknown))})
     if "note" in document:
         check.text(document["note"], "note", required=False)
     needs = _known_needs()
     keys = base_step_keys(base)
     overrides = document.get("steps", {})
     if not isinstance(overrides, dict):
-        check.add("steps", "must be an object keyed by step key")
+        check.add("steps", _("must be an object keyed by step key"))
         overrides = {}
     for key, override in overrides.items():
         where = f"steps.{key}"
         if key not in keys:
-            check.add(where, "no step with this key in the base pathway")
+            check.add(where, _("no step with this key in the base pathway"))
             continue
         if not isinstance(override, dict):
-            check.add(where, "must be an object")
+            check.add(where, _("must be an object"))
             continue
         unknown = set(override) - {"title", "body", "role", "tools", "services", "level"}
         if unknown:
-            check.add(where, f"unknown fields {', '.join(sorted(unknown))}")
+            check.add(where, _("unknown fields %(names)s") % {"names": ", ".join(sorted(unknown))})
         for name in STEP_TEXT_FIELDS:
             if name in override:
                 check.text(override[name], f"{where}.{name}")
         if "level" in override and override["level"] not in Level.values:
-            check.add(f"{where}.level", f"must be one of {', '.join(Level.values)}")
+            check.add(
+                f"{where}.level",
+                _("must be one of %(values)s") % {"values": ", ".join(Level.values)},
+            )
         if "tools" in override:
             for index, tool in enumerate(override["tools"] or []):
                 check.text(tool, f"{where}.tools[{index}]")
@@ -233,19 +260,22 @@ def adaptation_check(document: Any, base: dict[str, Any]) -> dict[str, Any]:
             _check_pinned(check, override["services"], f"{where}.services")
     added = document.get("added_steps", [])
     if not isinstance(added, list):
-        check.add("added_steps", "must be a list")
+        check.add("added_steps", _("must be a list"))
         added = []
     all_keys = set(keys)
     for index, entry in enumerate(added):
         where = f"added_steps[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("step"), dict):
-            check.add(where, 'must be an object with "phase", "after" and "step"')
+            check.add(where, _('must be an object with "phase", "after" and "step"'))
             continue
         if entry.get("phase") not in PHASE_KINDS:
-            check.add(f"{where}.phase", f"must be one of {', '.join(PHASE_KINDS)}")
+            check.add(
+                f"{where}.phase",
+                _("must be one of %(values)s") % {"values": ", ".join(PHASE_KINDS)},
+            )
         after = entry.get("after")
         if after is not None and keys.get(after) != entry.get("phase"):
-            check.add(f"{where}.after", "must be the key of a base step in the same phase")
+            check.add(f"{where}.after", _("must be the key of a base step in the same phase"))
         step = dict(entry["step"])
         pinned = step.pop("services", None) if isinstance(step.get("services"), list) else None
         check.step(step, f"{where}.step", needs, all_keys)
@@ -258,7 +288,7 @@ def adaptation_check(document: Any, base: dict[str, Any]) -> dict[str, Any]:
 
 def _check_pinned(check: _Checker, value: Any, where: str) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        check.add(where, "must be a list of service codes or demo service keys")
+        check.add(where, _("must be a list of service codes or demo service keys"))
 
 
 # --- import -----------------------------------------------------------------------------

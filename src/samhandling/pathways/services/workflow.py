@@ -70,7 +70,7 @@ def user_partnership_ids(user: Any) -> set[int]:
     return ids
 
 
-def _is_editor(user: Any) -> bool:
+def is_editor(user: Any) -> bool:
     return (
         getattr(user, "is_authenticated", False)
         and user.is_active
@@ -80,7 +80,7 @@ def _is_editor(user: Any) -> bool:
 
 def may_edit(*, user: Any, version: PathwayVersion) -> bool:
     """Editors draft the base text, and the adaptations of their own helsefellesskap."""
-    if not _is_editor(user):
+    if not is_editor(user):
         return False
     if user.has_perm(PUBLISH_ANY) or version.scope == ScopeKind.BASE:
         return True
@@ -93,7 +93,7 @@ def may_edit(*, user: Any, version: PathwayVersion) -> bool:
 
 def may_publish(*, user: Any, version: PathwayVersion) -> bool:
     """Only the responsible editor of the scope (or an administrator) publishes."""
-    if not _is_editor(user):
+    if not is_editor(user):
         return False
     if user.has_perm(PUBLISH_ANY):
         return True
