@@ -6,6 +6,9 @@ from django.utils import translation
 
 from samhandling.core.models import OrganisationUnit, Role, UnitKind, User
 from samhandling.core.services import roles_setup, user_assign_role
+from samhandling.directory.services.demo import demo_load
+from samhandling.pathways.models import Pathway, ResponsibleEditor
+from samhandling.pathways.services.content import pathways_import
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -82,3 +85,41 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- care pathways (used by tests/pathways and tests/fhir) ---------------------------------
+
+
+@pytest.fixture
+def imported(db, roles) -> dict[str, Pathway]:
+    """The Vestfold demo services and every packaged pathway and adaptation, published."""
+    demo_load()
+    pathways_import()
+    return {p.slug: p for p in Pathway.objects.all()}
+
+
+@pytest.fixture
+def vestfold(db) -> OrganisationUnit:
+    return OrganisationUnit.objects.get(code="helsefellesskap-vestfold")
+
+
+@pytest.fixture
+def vestfold_editor(roles, vestfold):
+    """Responsible editor of Helsefellesskapet Vestfold (publishes its adaptations)."""
+    user = make_user("vestfold-editor", Role.EDITOR, vestfold)
+    ResponsibleEditor.objects.create(user=user, partnership=vestfold)
+    return user
+
+
+@pytest.fixture
+def base_editor(roles):
+    """Responsible editor of the national base versions."""
+    user = make_user("base-editor", Role.EDITOR)
+    ResponsibleEditor.objects.create(user=user, partnership=None)
+    return user
+
+
+@pytest.fixture
+def plain_editor(roles, vestfold):
+    """An editor in Vestfold who drafts and sends to review but does not publish."""
+    return make_user("plain-editor", Role.EDITOR, vestfold)

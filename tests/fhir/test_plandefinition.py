@@ -10,8 +10,8 @@ from fhir.resources.R4B.healthcareservice import HealthcareService
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.plandefinition import PlanDefinition
 
-from samhandling.core.models import OrganisationUnit, Role
-from samhandling.directory.services.demo import demo_load, demo_service_code
+from samhandling.core.models import OrganisationUnit
+from samhandling.directory.services.demo import demo_service_code
 from samhandling.fhir.mapping import SYSTEM_KOMMUNENUMMER, SYSTEM_LEVEL, SYSTEM_NEED
 from samhandling.fhir.plandefinition import (
     SEARCH_PARAM_PD_MUNICIPALITY,
@@ -22,9 +22,7 @@ from samhandling.fhir.plandefinition import (
     TRANSLATION,
 )
 from samhandling.pathways.models import (
-    Pathway,
     PathwayVersion,
-    ResponsibleEditor,
     ScopeKind,
     Status,
 )
@@ -32,9 +30,7 @@ from samhandling.pathways.services import workflow
 from samhandling.pathways.services.content import (
     CHECKLIST_SECTIONS,
     PHASE_KINDS,
-    pathways_import,
 )
-from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -54,22 +50,6 @@ ALL = sorted(EIGHT + LOCAL)
 
 
 # The same as the fixtures of tests/pathways/conftest.py, which this directory does not see.
-@pytest.fixture
-def imported(db, roles) -> dict[str, Pathway]:
-    """The Vestfold demo services and every packaged pathway and adaptation, published."""
-    demo_load()
-    pathways_import()
-    return {p.slug: p for p in Pathway.objects.all()}
-
-
-@pytest.fixture
-def base_editor(roles):
-    """Responsible editor of the national base versions."""
-    user = make_user("base-editor", Role.EDITOR)
-    ResponsibleEditor.objects.create(user=user, partnership=None)
-    return user
-
-
 def base_content(pathway) -> dict:
     return pathway.versions.get(scope=ScopeKind.BASE, status=Status.PUBLISHED).content
 

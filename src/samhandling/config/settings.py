@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "samhandling.core.context_processors.platform",
+                "samhandling.pathways.context_processors.editor",
             ],
         },
     },
