@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "samhandling.core",
     "samhandling.directory",
     "samhandling.pathways",
+    "samhandling.intake",
     "samhandling.fhir",
 ]
 

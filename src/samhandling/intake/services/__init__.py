@@ -1,0 +1,1 @@
+"""Domain logic of the door in: identity numbers, deadlines, referrals and decisions."""
