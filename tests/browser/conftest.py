@@ -33,18 +33,20 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(autouse=True)
 def reference_data(transactional_db) -> None:
-    """Municipalities and needs, again if an earlier live-server test's flush removed them.
+    """Municipalities, needs and helsefellesskap units, again if a flush removed them.
 
     The session fixture in tests/conftest.py loads them once, but every transactional test
     (live_server needs one) empties the tables when it ends.
     """
-    from samhandling.core.models import Municipality
+    from samhandling.core.models import Municipality, OrganisationUnit, UnitKind
     from samhandling.directory.models import Need
 
     if not Municipality.objects.filter(number="3901").exists():
         call_command("import_municipalities", stdout=io.StringIO())
     if not Need.objects.exists():
         call_command("import_needs", stdout=io.StringIO())
+    if not OrganisationUnit.objects.filter(kind=UnitKind.PARTNERSHIP).exists():
+        call_command("import_health_trusts", stdout=io.StringIO())
 
 
 def _new_page(browser, live_server, *, locale: str, viewport: dict[str, int]):
