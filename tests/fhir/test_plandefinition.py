@@ -160,7 +160,7 @@ def test_read_maps_the_metadata_of_the_national_version(client, imported):
     assert resource["relatedArtifact"] == [
         {
             "type": "documentation",
-            "display": "The pathway on the web",
+            "display": "Forløpet på nett",  # the platform's default language, bokmål
             "url": "http://testserver/pathways/worry-anxiety/",
         }
     ]

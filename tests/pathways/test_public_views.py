@@ -280,7 +280,7 @@ def test_a_text_missing_in_the_readers_language_is_shown_in_the_other_with_a_not
     assert note in talk
     assert 'lang="nb"' in talk
     assert "En trygg voksen på skolen" in talk
-    assert "Version 2, published" in html
+    assert "Versjon 2, publisert" in html
 
 
 def test_unknown_slug_is_404(client, imported):

@@ -60,15 +60,11 @@ from samhandling.fhir.mapping import (
 )
 from samhandling.fhir.search import (
     DEFAULT_COUNT,
-    MAX_COUNT,
-    RESULT_PARAMS,
     SearchError,
     SearchParam,
     _quoted,
-    _values,
-    _whole_number,
     _without_system,
-    check_format,
+    search_values,
 )
 from samhandling.pathways.models import PathwayVersion, ScopeKind, Status
 from samhandling.pathways.services.content import CHECKLIST_SECTIONS
@@ -321,48 +317,33 @@ def _applies_in(numbers: list[str]) -> Condition:
 
 def parse_plandefinition_query(params) -> PlanDefinitionQuery:
     """Read the query string of a PlanDefinition search; raise SearchError on bad input."""
-    check_format(params)
     query = PlanDefinitionQuery()
     known = {p.name for p in PLANDEFINITION_PARAMS} | _TEXT_PARAMS
     municipalities: set[str] | None = None
     needs: set[str] | None = None
-    for name in sorted(params):
-        if name not in known and name not in RESULT_PARAMS:
-            raise SearchError(_("Unknown search parameter %(param)s.") % {"param": _quoted(name)})
-        for raw in params.getlist(name):
-            if name == "_count":
-                query.count = min(_whole_number(name, raw), MAX_COUNT)
-                continue
-            if name == "_offset":
-                query.offset = _whole_number(name, raw)
-                continue
-            if name == "_format":
-                continue
-            values = _values(raw)
-            if not values:
-                continue  # FHIR: a parameter without a value is ignored
-            if name in {"municipality", "jurisdiction"} and municipalities is None:
-                municipalities = set(Municipality.objects.values_list("number", flat=True))
-            if name == "_id":
-                ids = {_pathway_id(v) for v in values}
-                query.conditions.append(lambda c, _ids, ids=ids: c.id in ids)
-            elif name in _TEXT_PARAMS:
-                query.conditions.append(_text_condition(name, values))
-            elif name == "status":
-                statuses = {_status(v) for v in values}
-                query.conditions.append(lambda c, _ids, s=statuses: "active" in s)
-            elif name == "topic":
-                if needs is None:
-                    needs = set(Need.objects.values_list("code", flat=True))
-                codes = {_need(v, needs) for v in values}
-                query.conditions.append(lambda c, _ids, codes=codes: bool(codes & set(c.needs)))
-            elif name == "municipality":
-                numbers = [_kommunenummer(v, name, municipalities) for v in values]
-                query.conditions.append(_applies_in(numbers))
-            elif name == "jurisdiction":
-                places = {_jurisdiction(v, municipalities) for v in values}
-                query.conditions.append(lambda c, _ids, p=places: c.jurisdiction in p)
-            query.echo.append((name, ",".join(values)))
+    for name, values in search_values(params, known, query):
+        if name in {"municipality", "jurisdiction"} and municipalities is None:
+            municipalities = set(Municipality.objects.values_list("number", flat=True))
+        if name == "_id":
+            ids = {_pathway_id(v) for v in values}
+            query.conditions.append(lambda c, _ids, ids=ids: c.id in ids)
+        elif name in _TEXT_PARAMS:
+            query.conditions.append(_text_condition(name, values))
+        elif name == "status":
+            statuses = {_status(v) for v in values}
+            query.conditions.append(lambda c, _ids, s=statuses: "active" in s)
+        elif name == "topic":
+            if needs is None:
+                needs = set(Need.objects.values_list("code", flat=True))
+            codes = {_need(v, needs) for v in values}
+            query.conditions.append(lambda c, _ids, codes=codes: bool(codes & set(c.needs)))
+        elif name == "municipality":
+            numbers = [_kommunenummer(v, name, municipalities) for v in values]
+            query.conditions.append(_applies_in(numbers))
+        elif name == "jurisdiction":
+            places = {_jurisdiction(v, municipalities) for v in values}
+            query.conditions.append(lambda c, _ids, p=places: c.jurisdiction in p)
+        query.echo.append((name, ",".join(values)))
     return query
 
 

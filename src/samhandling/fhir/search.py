@@ -7,7 +7,9 @@ misspelt filter never silently returns the whole directory.
 
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -120,47 +122,49 @@ def check_format(params) -> None:
             )
 
 
-def parse_healthcareservice_query(params) -> HealthcareServiceQuery:
-    """Read the query string of a HealthcareService search; raise SearchError on bad input."""
+def search_values(params, known: set[str], query: Any) -> Iterator[tuple[str, list[str]]]:
+    """Check a search's parameter names, set `query.count`/`offset`, yield the other values.
+
+    Each (name, values) pair is one occurrence of a filtering parameter, in name order;
+    a parameter without a value is passed over, as FHIR says.
+    """
     check_format(params)
-    query = HealthcareServiceQuery()
-    known = {p.name for p in HEALTHCARESERVICE_PARAMS} | {"name:contains", "name:exact"}
-    known_municipalities: set[str] | None = None
     for name in sorted(params):
         if name not in known and name not in RESULT_PARAMS:
             raise SearchError(_("Unknown search parameter %(param)s.") % {"param": _quoted(name)})
         for raw in params.getlist(name):
             if name == "_count":
                 query.count = min(_whole_number(name, raw), MAX_COUNT)
-                continue
-            if name == "_offset":
+            elif name == "_offset":
                 query.offset = _whole_number(name, raw)
-                continue
-            if name == "_format":
-                continue
-            values = _values(raw)
-            if not values:
-                continue  # FHIR: a parameter without a value is ignored
-            if name == "municipality":
-                if known_municipalities is None:
-                    known_municipalities = set(
-                        Municipality.objects.values_list("number", flat=True)
-                    )
-                query.filters.append(_municipality_filter(values, known_municipalities))
-            elif name == "service-category":
-                query.filters.append(Q(level__in=[_level(v) for v in values]))
-            elif name == "name" or name == "name:contains":
-                either = Q()
-                for v in values:
-                    either |= Q(name_nb__icontains=v) | Q(name_nn__icontains=v)
-                query.filters.append(either)
-            elif name == "name:exact":
-                query.filters.append(Q(name_nb__in=values) | Q(name_nn__in=values))
-            elif name == "active":
-                query.filters.append(Q(is_active__in=[_boolean(name, v) for v in values]))
-            elif name == "_id":
-                query.filters.append(Q(code__in=[_uuid(v) for v in values]))
-            query.echo.append((name, ",".join(values)))
+            elif name != "_format" and (values := _values(raw)):
+                yield name, values
+
+
+def parse_healthcareservice_query(params) -> HealthcareServiceQuery:
+    """Read the query string of a HealthcareService search; raise SearchError on bad input."""
+    query = HealthcareServiceQuery()
+    known = {p.name for p in HEALTHCARESERVICE_PARAMS} | {"name:contains", "name:exact"}
+    known_municipalities: set[str] | None = None
+    for name, values in search_values(params, known, query):
+        if name == "municipality":
+            if known_municipalities is None:
+                known_municipalities = set(Municipality.objects.values_list("number", flat=True))
+            query.filters.append(_municipality_filter(values, known_municipalities))
+        elif name == "service-category":
+            query.filters.append(Q(level__in=[_level(v) for v in values]))
+        elif name == "name" or name == "name:contains":
+            either = Q()
+            for v in values:
+                either |= Q(name_nb__icontains=v) | Q(name_nn__icontains=v)
+            query.filters.append(either)
+        elif name == "name:exact":
+            query.filters.append(Q(name_nb__in=values) | Q(name_nn__in=values))
+        elif name == "active":
+            query.filters.append(Q(is_active__in=[_boolean(name, v) for v in values]))
+        elif name == "_id":
+            query.filters.append(Q(code__in=[_uuid(v) for v in values]))
+        query.echo.append((name, ",".join(values)))
     return query
 
 

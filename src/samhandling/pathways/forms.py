@@ -115,6 +115,19 @@ class DraftForm(forms.Form):
             base_texts = {lang: str(base.get(lang) or "") for lang in LANGUAGES}
         return Pair(label, self[f"{prefix}__nb"], self[f"{prefix}__nn"], base_texts)
 
+    def _step_group(self, step: dict[str, Any], prefix: str) -> dict[str, Any]:
+        """The fields of one step for the template: its texts side by side and its level."""
+        return {
+            "key": step["key"],
+            "title": _first(step.get("title")) or step["key"],
+            "pairs": [
+                self.pair(f"{prefix}__title", str(_("Title"))),
+                self.pair(f"{prefix}__body", str(_("What is done"))),
+                self.pair(f"{prefix}__role", str(_("Who does it"))),
+            ],
+            "level": self[f"{prefix}__level"],
+        }
+
     def _level_field(self, name: str, value: Any, *, blank: bool = False) -> None:
         choices = list(Level.choices)
         if blank:
@@ -234,18 +247,7 @@ class BaseDraftForm(DraftForm):
             steps = []
             for step in phase.get("steps", []):
                 prefix = f"step__{step['key']}"
-                steps.append(
-                    {
-                        "key": step["key"],
-                        "title": _first(step.get("title")) or step["key"],
-                        "pairs": [
-                            self.pair(f"{prefix}__title", str(_("Title"))),
-                            self.pair(f"{prefix}__body", str(_("What is done"))),
-                            self.pair(f"{prefix}__role", str(_("Who does it"))),
-                        ],
-                        "level": self[f"{prefix}__level"],
-                    }
-                )
+                steps.append(self._step_group(step, prefix))
             result.append({"kind": phase["kind"], "label": labels[phase["kind"]], "steps": steps})
         return result
 
@@ -449,17 +451,7 @@ class AdaptationDraftForm(DraftForm):
             if target is None:
                 continue
             target["added"].append(
-                {
-                    "key": step["key"],
-                    "title": _first(step.get("title")) or step["key"],
-                    "pairs": [
-                        self.pair(f"{prefix}__title", str(_("Title"))),
-                        self.pair(f"{prefix}__body", str(_("What is done"))),
-                        self.pair(f"{prefix}__role", str(_("Who does it"))),
-                    ],
-                    "level": self[f"{prefix}__level"],
-                    "remove": self[f"{prefix}__remove"],
-                }
+                {**self._step_group(step, prefix), "remove": self[f"{prefix}__remove"]}
             )
         return [by_phase[kind] for kind in PHASE_KINDS]
 

@@ -115,11 +115,12 @@ def _with_note(font: MapFont, value: Text) -> str:
 
 
 def _header(resolved: Resolved, url: str, font: MapFont, s: _Styles) -> list:
+    for_whom = _("For whom:")
     flow = [
         Paragraph(_with_note(font, resolved.title), s.title),
         Paragraph(_with_note(font, resolved.summary), s.lead),
         Paragraph(
-            f"<b>{_text(font, _('For whom:'))}</b> {_with_note(font, resolved.target_group)}",
+            f"<b>{_text(font, for_whom)}</b> {_with_note(font, resolved.target_group)}",
             s.note,
         ),
         Spacer(1, 4),
@@ -137,10 +138,10 @@ def _header(resolved: Resolved, url: str, font: MapFont, s: _Styles) -> list:
             "line": published_line(adaptation),
         }
         flow.append(Paragraph(_text(font, line), s.meta))
+    online = _("Online:")
     flow.append(
         Paragraph(
-            f'{_text(font, _("Online:"))} <a href="{_attr(url)}" color="#0b5394">'
-            f"{_text(font, url)}</a>",
+            f'{_text(font, online)} <a href="{_attr(url)}" color="#0b5394">{_text(font, url)}</a>',
             s.meta,
         )
     )
@@ -194,9 +195,11 @@ def _step(
     cell: list = [Paragraph(title, s.step)]
     facts = []
     if step.role.text:
-        facts.append(f"<b>{_text(font, _('Who:'))}</b> {_with_note(font, step.role)}")
+        who = _("Who:")
+        facts.append(f"<b>{_text(font, who)}</b> {_with_note(font, step.role)}")
     if level in Level.values:
-        facts.append(f"<b>{_text(font, _('Level:'))}</b> {_text(font, Level(level).label)}")
+        level_label = _("Level:")
+        facts.append(f"<b>{_text(font, level_label)}</b> {_text(font, Level(level).label)}")
     if facts:
         cell.append(Paragraph(" · ".join(facts), s.small))
     if step.body.text:
@@ -204,14 +207,16 @@ def _step(
     tools = [t for t in step.tools if t.text]
     if tools:
         names = ", ".join(_text(font, t) for t in tools)
-        cell.append(Paragraph(f"<b>{_text(font, _('Tools and methods:'))}</b> {names}", s.small))
+        tools_label = _("Tools and methods:")
+        cell.append(Paragraph(f"<b>{_text(font, tools_label)}</b> {names}", s.small))
     if step.services:
         links = ", ".join(
             f'<a href="{_attr(service_url(service))}" color="#0b5394">'
             f"{_text(font, service.name)}</a>"
             for service in step.services
         )
-        cell.append(Paragraph(f"<b>{_text(font, _('Services:'))}</b> {links}", s.small))
+        services_label = _("Services:")
+        cell.append(Paragraph(f"<b>{_text(font, services_label)}</b> {links}", s.small))
     for name in ("title", "body", "role"):
         if name in step.changed:
             base = step.base_text(name)
