@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -140,17 +141,15 @@ class SearchFilters:
         errors: dict[str, str] = {}
         if self.municipality is not None and not (
             _MUNICIPALITY_NUMBER.match(self.municipality)
-            and Municipality.objects.filter(number=self.municipality).exists()
+            and self.municipality in known_municipality_numbers()
         ):
             errors["municipality"] = _(
                 "Unknown municipality. Choose one from the list or give its four-digit number."
             )
         if self.age is not None and not AGE_MIN <= self.age <= AGE_MAX:
             errors["age"] = _age_message()
-        if self.needs:
-            known = set(Need.objects.filter(code__in=self.needs).values_list("code", flat=True))
-            if set(self.needs) - known:
-                errors["needs"] = _("Unknown need. Choose needs from the list.")
+        if self.needs and set(self.needs) - known_need_codes():
+            errors["needs"] = _("Unknown need. Choose needs from the list.")
         if set(self.levels) - set(Level.values):
             errors["levels"] = _("Unknown level of the intervention pyramid.")
         if set(self.channels) - set(Channel.values):
@@ -189,6 +188,27 @@ class SearchFilters:
             elif value not in (None, ""):
                 pairs.append((key, str(value)))
         return urlencode(pairs)
+
+
+REFERENCE_CACHE_SECONDS = 300
+
+
+def known_municipality_numbers() -> frozenset[str]:
+    """Every kommunenummer, cached: checked on every search, changed once a year."""
+    numbers = cache.get("directory:municipality-numbers")
+    if numbers is None:
+        numbers = frozenset(Municipality.objects.values_list("number", flat=True))
+        cache.set("directory:municipality-numbers", numbers, REFERENCE_CACHE_SECONDS)
+    return numbers
+
+
+def known_need_codes() -> frozenset[str]:
+    """Every need code, cached like the municipalities (reference data)."""
+    codes = cache.get("directory:need-codes")
+    if codes is None:
+        codes = frozenset(Need.objects.values_list("code", flat=True))
+        cache.set("directory:need-codes", codes, REFERENCE_CACHE_SECONDS)
+    return codes
 
 
 def _age_message() -> str:
