@@ -867,3 +867,180 @@ def test_rejecting_a_proposal_someone_just_decided_says_so(client, imported, bas
     assert "already been decided" in response.content.decode()
     proposal.refresh_from_db()
     assert (proposal.status, proposal.reason) == (ProposalStatus.ACCEPTED, "")
+
+
+# --- the referral checklist and the tools of a step -----------------------------------------
+
+
+def checklist_of(version, section):
+    version.refresh_from_db()
+    return version.content["checklist"][section]
+
+
+def step_of(version, key):
+    version.refresh_from_db()
+    return next(s for p in version.content["phases"] for s in p["steps"] if s["key"] == key)
+
+
+def test_the_draft_form_shows_the_checklist_with_a_label_for_every_field(
+    client, imported, base_editor
+):
+    draft = draft_start(user=base_editor, pathway=imported["worry-anxiety"])
+    client.force_login(base_editor)
+    page = client.get(version_url(draft)).content.decode()
+    assert "Referral checklist" in page
+    for title in (
+        "Information the referral needs",
+        "Measures to try first",
+        "Attachments",
+        "Urgent signs: act at once",
+    ):
+        assert f"<h3>{title}</h3>" in page
+    for name in (
+        "cl__required_information__item__consent__nn",
+        "cl__urgent_signs__item__not-eating__remove",
+        "cl__urgent_signs__new__nb",
+        "step__map-anxiety__tools__nn",
+    ):
+        assert f'for="id_{name}"' in page
+        assert f'name="{name}"' in page
+    assert "kartleggingsskjema for angst\nfraværsoversikt</textarea>" in page
+
+
+def test_editing_a_checklist_items_nynorsk_text_saves_it_and_keeps_its_key(
+    client, imported, base_editor
+):
+    draft = draft_start(user=base_editor, pathway=imported["worry-anxiety"])
+    before = copy.deepcopy(draft.content["checklist"])
+    client.force_login(base_editor)
+    new_text = "Samtykkje frå barnet og/eller begge foreldra"
+    response = client.post(
+        version_url(draft),
+        payload(draft, **{"cl__required_information__item__consent__nn": new_text}),
+    )
+    assert response.status_code == 302
+    items = checklist_of(draft, "required_information")
+    assert [i["key"] for i in items] == [i["key"] for i in before["required_information"]]
+    consent = next(i for i in items if i["key"] == "consent")
+    assert consent["text"] == {"nb": "Samtykke fra barnet og/eller foreldrene", "nn": new_text}
+    # The empty "new item" fields added nothing; the other sections are as they were.
+    assert {s: v for s, v in draft.content["checklist"].items() if s != "required_information"} == {
+        s: v for s, v in before.items() if s != "required_information"
+    }
+
+
+def test_a_ticked_checklist_item_is_removed(client, imported, base_editor):
+    draft = draft_start(user=base_editor, pathway=imported["worry-anxiety"])
+    client.force_login(base_editor)
+    response = client.post(
+        version_url(draft), payload(draft, **{"cl__measures_tried__item__exposure__remove": "on"})
+    )
+    assert response.status_code == 302
+    assert [i["key"] for i in checklist_of(draft, "measures_tried")] == [
+        "psychoeducation",
+        "parent-guidance",
+        "school-plan",
+    ]
+
+
+def test_an_urgent_sign_is_added_with_a_unique_slug_key_and_is_public_only_after_publishing(
+    client, imported, base_editor
+):
+    pathway = imported["worry-anxiety"]
+    draft = draft_start(user=base_editor, pathway=pathway)
+    client.force_login(base_editor)
+    added = "Økt selvskading på kort tid"
+    response = client.post(
+        version_url(draft),
+        payload(
+            draft,
+            **{
+                "cl__urgent_signs__new__nb": added,
+                "cl__urgent_signs__new__nn": "Auka sjølvskading på kort tid",
+            },
+        ),
+    )
+    assert response.status_code == 302
+    items = checklist_of(draft, "urgent_signs")
+    assert items[-1] == {
+        "key": "okt-selvskading-pa-kort-tid",
+        "text": {"nb": added, "nn": "Auka sjølvskading på kort tid"},
+    }
+    assert len(items) == 5
+
+    # A text whose slug is the key of an item already there gets a key of its own.
+    response = client.post(
+        version_url(draft), payload(draft, **{"cl__urgent_signs__new__nb": "Not eating"})
+    )
+    assert response.status_code == 302
+    items = checklist_of(draft, "urgent_signs")
+    assert items[-1] == {"key": "not-eating-2", "text": {"nb": "Not eating", "nn": ""}}
+    assert [i["key"] for i in items].count("not-eating") == 1
+
+    public_url = reverse("pathways:detail", kwargs={"slug": pathway.slug})
+    assert added not in client.get(public_url).content.decode()
+    publish(user=base_editor, version=review_request(user=base_editor, version=draft))
+    assert added in client.get(public_url).content.decode()
+
+
+def test_a_checklist_item_with_no_text_that_is_not_removed_is_refused(
+    client, imported, base_editor
+):
+    draft = draft_start(user=base_editor, pathway=imported["worry-anxiety"])
+    before = snapshot()
+    client.force_login(base_editor)
+    response = client.post(
+        version_url(draft),
+        payload(
+            draft,
+            **{
+                "cl__attachments__item__school-report__nb": "",
+                "cl__attachments__item__school-report__nn": " ",
+            },
+        ),
+    )
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert "Check the form: nothing was saved" in page
+    assert 'href="#id_cl__attachments__item__school-report__nb"' in page
+    assert "Attachments › Item 2 (bokmål): needs a text in bokmål or nynorsk" in page
+    assert snapshot() == before
+
+
+def test_tools_are_one_per_line_and_pair_up_by_line(client, imported, base_editor):
+    draft = draft_start(user=base_editor, pathway=imported["worry-anxiety"])
+    client.force_login(base_editor)
+    response = client.post(
+        version_url(draft),
+        payload(
+            draft,
+            **{
+                "step__map-anxiety__tools__nb": (
+                    "\r\nkartleggingsskjema for angst \r\n\r\nfraværsoversikt\r\nny metode\r\n\r\n"
+                ),
+                "step__map-anxiety__tools__nn": (
+                    "berre nynorsk\r\nkartleggingsskjema for angst\r\n  \r\nfråværsoversikt"
+                ),
+            },
+        ),
+    )
+    assert response.status_code == 302
+    expected = [
+        {"nb": "", "nn": "berre nynorsk"},
+        {"nb": "kartleggingsskjema for angst", "nn": "kartleggingsskjema for angst"},
+        {"nb": "fraværsoversikt", "nn": "fråværsoversikt"},
+        {"nb": "ny metode", "nn": ""},
+    ]
+    assert step_of(draft, "map-anxiety")["tools"] == expected
+
+    # Saved again as the form shows it, nothing moves (the empty first line holds its place).
+    assert client.post(version_url(draft), payload(draft)).status_code == 302
+    assert step_of(draft, "map-anxiety")["tools"] == expected
+    assert draft.revision == 3
+
+    response = client.post(
+        version_url(draft),
+        payload(draft, **{"step__map-anxiety__tools__nb": "", "step__map-anxiety__tools__nn": ""}),
+    )
+    assert response.status_code == 302
+    assert step_of(draft, "map-anxiety")["tools"] == []

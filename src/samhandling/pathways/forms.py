@@ -20,6 +20,7 @@ from samhandling.directory.models import Level, Service
 from samhandling.directory.services.demo import demo_service_code
 from samhandling.pathways.models import FeedbackRound, Pathway, PathwayVersion, ScopeKind, Verdict
 from samhandling.pathways.services.content import (
+    CHECKLIST_SECTIONS,
     LANGUAGES,
     PHASE_KINDS,
     STEP_TEXT_FIELDS,
@@ -35,6 +36,14 @@ LANGUAGE_LABELS = {"nb": _("bokmål"), "nn": _("nynorsk")}
 _PROBLEM = re.compile(r"^(?P<path>[^:]+): (?P<message>.*)$", re.DOTALL)
 _SERVICE_SPLIT = re.compile(r"[\s,;]+")
 _DEMO_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The same source strings as the public page and the PDF (views_public, services.pdf).
+CHECKLIST_LABELS = {
+    "required_information": _("Information the referral needs"),
+    "measures_tried": _("Measures to try first"),
+    "attachments": _("Attachments"),
+    "urgent_signs": _("Urgent signs: act at once"),
+}
+_NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 
 
 class PlainTextField(forms.CharField):
@@ -96,6 +105,7 @@ class DraftForm(forms.Form):
         *,
         kind: str = "area",
         help_text: str = "",
+        strip: bool = True,
     ) -> None:
         value = value if isinstance(value, dict) else {}
         for language in LANGUAGES:
@@ -103,6 +113,7 @@ class DraftForm(forms.Form):
             self.fields[name] = PlainTextField(
                 label=f"{label} ({LANGUAGE_LABELS[language]})",
                 required=False,
+                strip=strip,
                 max_length=TEXT_MAX,
                 widget=_text_widget(kind, language),
                 help_text=help_text,
@@ -164,17 +175,20 @@ class DraftForm(forms.Form):
         for name, errors in self.errors.items():
             if name == "__all__" or name not in self.fields:
                 continue
-            parts = name.split("__")
-            where = ""
-            if parts[0] == "new":
-                where = str(_("New local step"))
-            elif parts[0] in ("step", "ovr", "add") and len(parts) > 1:
-                where = titles.get(parts[1], parts[1])
+            where = self.error_place(name.split("__"), titles)
             label = str(self.fields[name].label)
             for error in errors:
                 text = f"{where} › {label}: {error}" if where else f"{label}: {error}"
                 items.append({"id": self[name].id_for_label, "text": text})
         return items
+
+    def error_place(self, parts: list[str], titles: dict[str, str]) -> str:
+        """The part of the form a field (its name split at "__") is in, or ""."""
+        if parts[0] == "new":
+            return str(_("New local step"))
+        if parts[0] in ("step", "ovr", "add") and len(parts) > 1:
+            return titles.get(parts[1], parts[1])
+        return ""
 
     # --- problems from the services -----------------------------------------------------
 
@@ -197,13 +211,30 @@ class DraftForm(forms.Form):
 
 _BASE_TOP = re.compile(r"^(?P<name>title|target_group|summary)(?:\.(?P<lang>nb|nn))?$")
 _BASE_STEP = re.compile(
-    r"^phases\[(?P<p>\d+)\]\.steps\[(?P<s>\d+)\]\.(?P<name>title|body|role|level)"
-    r"(?:\.(?P<lang>nb|nn))?$"
+    r"^phases\[(?P<p>\d+)\]\.steps\[(?P<s>\d+)\]\.(?P<name>title|body|role|level|tools)"
+    r"(?:\[\d+\])?(?:\.(?P<lang>nb|nn))?$"
+)
+_BASE_CHECKLIST = re.compile(
+    r"^checklist\.(?P<section>[a-z_]+)\[(?P<i>\d+)\](?:\.(?:text|key))?(?:\.(?P<lang>nb|nn))?$"
 )
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.split("\n")]
+
+
+def _unique_key(text: str, taken: set[str], fallback: str) -> str:
+    """A slug of `text` (æ, ø, å spelt out) that is not in `taken`."""
+    stem = slugify(text.translate(_NORWEGIAN_LETTERS)).replace("_", "-")
+    stem = re.sub(r"-{2,}", "-", stem)[:60].strip("-") or fallback
+    key, n = stem, 2
+    while key in taken:
+        key, n = f"{stem}-{n}", n + 1
+    return key
+
+
 class BaseDraftForm(DraftForm):
-    """The national text: title, target group, summary, ages, and every step."""
+    """The national text: title, target group, summary, ages, every step, the checklist."""
 
     age_min = forms.IntegerField(label=_("Youngest age"), min_value=0, max_value=120)
     age_max = forms.IntegerField(label=_("Oldest age"), min_value=0, max_value=120)
@@ -225,6 +256,38 @@ class BaseDraftForm(DraftForm):
                     f"{prefix}__role", str(_("Who does it")), step.get("role"), kind="line"
                 )
                 self._level_field(f"{prefix}__level", step.get("level"))
+                # Leading blank lines hold a place too (a tool only in the other language).
+                self._add_pair(
+                    f"{prefix}__tools",
+                    str(_("Tools and methods")),
+                    _tool_lines(step.get("tools")),
+                    help_text=str(
+                        _(
+                            "One per line. The same line in bokmål and nynorsk is the same "
+                            "tool; leave a line empty where a tool has no text in that language."
+                        )
+                    ),
+                    strip=False,
+                )
+        for section in CHECKLIST_SECTIONS:
+            for number, item in enumerate(self.checklist_items(section), start=1):
+                prefix = f"cl__{section}__item__{item['key']}"
+                label = str(_("Item %(number)d") % {"number": number})
+                self._add_pair(prefix, label, item.get("text"), kind="short")
+                self.fields[f"{prefix}__remove"] = forms.BooleanField(
+                    label=_("Remove item %(number)d") % {"number": number}, required=False
+                )
+            self._add_pair(f"cl__{section}__new", str(_("New item")), None, kind="short")
+
+    def checklist_items(self, section: str) -> list[dict[str, Any]]:
+        """The items of a section of the stored checklist that can be edited, by key."""
+        checklist = self.document.get("checklist")
+        items = checklist.get(section) if isinstance(checklist, dict) else None
+        result: dict[str, dict[str, Any]] = {}
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
+                result.setdefault(item["key"], item)
+        return list(result.values())
 
     def step_titles(self) -> dict[str, str]:
         return {
@@ -232,6 +295,11 @@ class BaseDraftForm(DraftForm):
             for phase in self.document.get("phases", [])
             for step in phase.get("steps", [])
         }
+
+    def error_place(self, parts: list[str], titles: dict[str, str]) -> str:
+        if parts[0] == "cl" and len(parts) > 1:
+            return str(CHECKLIST_LABELS.get(parts[1], parts[1]))
+        return super().error_place(parts, titles)
 
     def general(self) -> list[Pair]:
         return [
@@ -247,9 +315,74 @@ class BaseDraftForm(DraftForm):
             steps = []
             for step in phase.get("steps", []):
                 prefix = f"step__{step['key']}"
-                steps.append(self._step_group(step, prefix))
+                group = self._step_group(step, prefix)
+                group["pairs"].append(self.pair(f"{prefix}__tools", str(_("Tools and methods"))))
+                steps.append(group)
             result.append({"kind": phase["kind"], "label": labels[phase["kind"]], "steps": steps})
         return result
+
+    def checklist(self) -> list[dict[str, Any]]:
+        """Per section: its title, a text pair and a remove box per item, and a new pair."""
+        result = []
+        for section in CHECKLIST_SECTIONS:
+            items = []
+            for number, item in enumerate(self.checklist_items(section), start=1):
+                prefix = f"cl__{section}__item__{item['key']}"
+                items.append(
+                    {
+                        "key": item["key"],
+                        "pair": self.pair(prefix, str(_("Item %(number)d") % {"number": number})),
+                        "remove": self[f"{prefix}__remove"],
+                    }
+                )
+            result.append(
+                {
+                    "section": section,
+                    "label": CHECKLIST_LABELS[section],
+                    "items": items,
+                    "new": self.pair(f"cl__{section}__new", str(_("New item"))),
+                }
+            )
+        return result
+
+    def _tools_value(self, prefix: str) -> list[dict[str, str]]:
+        """Line n of the bokmål and line n of the nynorsk field are one tool."""
+        lines = {lang: _lines(self.cleaned_data.get(f"{prefix}__{lang}", "")) for lang in LANGUAGES}
+        count = max(len(found) for found in lines.values())
+        tools = []
+        for index in range(count):
+            tool = {
+                lang: found[index] if index < len(found) else "" for lang, found in lines.items()
+            }
+            if any(tool.values()):
+                tools.append(tool)
+        return tools
+
+    def _checklist_value(self, checklist: dict[str, Any]) -> None:
+        """Edited texts, removed items and new items, in place; keys of items never change."""
+        for section in CHECKLIST_SECTIONS:
+            items = checklist.get(section, [])
+            if not isinstance(items, list):
+                continue  # the check names it
+            editable = {item["key"] for item in self.checklist_items(section)}
+            taken = set(editable)
+            kept = []
+            for item in items:
+                key = item.get("key") if isinstance(item, dict) else None
+                if key not in editable:
+                    kept.append(item)  # not editable here: kept for the check to name
+                    continue
+                editable.discard(key)  # a second item with the same key is kept as it is
+                prefix = f"cl__{section}__item__{key}"
+                if not self.cleaned_data.get(f"{prefix}__remove"):
+                    kept.append({**item, "text": self.text_value(prefix)})
+            prefix = f"cl__{section}__new"
+            if self.has_text(prefix):
+                text = self.text_value(prefix)
+                taken |= {i["key"] for i in kept if isinstance(i, dict) and "key" in i}
+                key = _unique_key(text["nb"] or text["nn"], taken, "item")
+                kept.append({"key": key, "text": text})
+            checklist[section] = kept
 
     def content(self) -> dict[str, Any]:
         doc = copy.deepcopy(self.document)
@@ -263,6 +396,9 @@ class BaseDraftForm(DraftForm):
                 for name in STEP_TEXT_FIELDS:
                     step[name] = self.text_value(f"{prefix}__{name}")
                 step["level"] = self.cleaned_data[f"{prefix}__level"]
+                step["tools"] = self._tools_value(f"{prefix}__tools")
+        if isinstance(doc.get("checklist"), dict):
+            self._checklist_value(doc["checklist"])
         self.submitted = doc
         return doc
 
@@ -280,7 +416,23 @@ class BaseDraftForm(DraftForm):
             if match["name"] == "level":
                 return f"step__{key}__level"
             return f"step__{key}__{match['name']}__{match['lang'] or 'nb'}"
+        if match := _BASE_CHECKLIST.match(path):
+            section = match["section"]
+            try:
+                item = (self.submitted or self.document)["checklist"][section][int(match["i"])]
+                key = item["key"]
+            except (KeyError, IndexError, TypeError):
+                return None
+            editable = {i["key"] for i in self.checklist_items(section)}
+            prefix = f"cl__{section}__item__{key}" if key in editable else f"cl__{section}__new"
+            return f"{prefix}__{match['lang'] or 'nb'}"
         return None
+
+
+def _tool_lines(tools: Any) -> dict[str, str]:
+    """A step's tools as one text per language, a tool per line."""
+    tools = [t for t in tools if isinstance(t, dict)] if isinstance(tools, list) else []
+    return {lang: "\n".join(str(t.get(lang) or "") for t in tools) for lang in LANGUAGES}
 
 
 # --- a local adaptation -----------------------------------------------------------------
@@ -501,11 +653,7 @@ class AdaptationDraftForm(DraftForm):
         taken = {step["key"] for _kind, step in self.base_steps()}
         taken |= {e["step"]["key"] for e in doc.get("added_steps", []) if "step" in e}
         title = self.text_value("new__title")
-        stem = slugify(title["nb"] or title["nn"])[:60].strip("-") or "step"
-        key, n = f"local-{stem}", 2
-        while key in taken:
-            key, n = f"local-{stem}-{n}", n + 1
-        return key
+        return _unique_key(f"local {title['nb'] or title['nn']}", taken, "local-step")
 
     def content(self) -> dict[str, Any]:
         doc = copy.deepcopy(self.document)
