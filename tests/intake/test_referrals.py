@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from samhandling.core.models import Municipality, OrganisationUnit, Role
-from samhandling.intake.models import Attachment, Kind, Patient, Program, Referral
+from samhandling.core.models import Municipality
+from samhandling.intake.models import Attachment, Kind, Patient, Referral
 from samhandling.intake.services.attachments import attachment_check
 from samhandling.intake.services.referrals import (
     PersonData,
@@ -17,7 +17,6 @@ from samhandling.intake.services.referrals import (
     referral_checklist,
     referral_receive,
 )
-from tests.conftest import make_user
 from tests.intake.test_attachments import pdf_bytes
 from tests.intake.test_identity import valid_number
 
@@ -25,22 +24,6 @@ pytestmark = pytest.mark.django_db
 
 OSLO = ZoneInfo("Europe/Oslo")
 WEDNESDAY_BEFORE_EASTER = dt.datetime(2026, 4, 1, 10, 0, tzinfo=OSLO)
-
-
-@pytest.fixture
-def program(imported) -> Program:
-    program = Program.objects.create(
-        code="bup-vestfold",
-        name="BUP Vestfold",
-        unit=OrganisationUnit.objects.get(code="siv-bup-vestfold"),
-    )
-    program.municipalities.set(["3901", "3903", "3905", "3907", "3909", "3911"])
-    return program
-
-
-@pytest.fixture
-def gp(roles):
-    return make_user("gp", Role.REFERRER)
 
 
 def horten() -> Municipality:
