@@ -7,6 +7,7 @@ from django.utils import translation
 from samhandling.core.models import OrganisationUnit, Role, UnitKind, User
 from samhandling.core.services import roles_setup, user_assign_role
 from samhandling.directory.services.demo import demo_load
+from samhandling.intake.models import Program
 from samhandling.pathways.models import Pathway, ResponsibleEditor
 from samhandling.pathways.services.content import pathways_import
 
@@ -123,3 +124,40 @@ def base_editor(roles):
 def plain_editor(roles, vestfold):
     """An editor in Vestfold who drafts and sends to review but does not publish."""
     return make_user("plain-editor", Role.EDITOR, vestfold)
+
+
+# --- intake (used by tests/intake and tests/concurrent) ------------------------------------
+
+
+@pytest.fixture
+def program(imported) -> Program:
+    program = Program.objects.create(
+        code="bup-vestfold",
+        name="BUP Vestfold",
+        unit=OrganisationUnit.objects.get(code="siv-bup-vestfold"),
+    )
+    program.municipalities.set(["3901", "3903", "3905", "3907", "3909", "3911"])
+    return program
+
+
+@pytest.fixture
+def gp(roles):
+    return make_user("gp", Role.REFERRER)
+
+
+@pytest.fixture
+def intake_member(roles, program):
+    return make_user("intake-member", Role.INTAKE, program.unit)
+
+
+@pytest.fixture
+def colleague(roles, program):
+    return make_user("intake-colleague", Role.INTAKE, program.unit)
+
+
+@pytest.fixture
+def other_team(roles, imported):
+    """On an intake team, but of another unit (DPS Vestfold Nord)."""
+    return make_user(
+        "dps-intake", Role.INTAKE, OrganisationUnit.objects.get(code="siv-dps-vestfold-nord")
+    )

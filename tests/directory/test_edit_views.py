@@ -167,7 +167,8 @@ def test_own_unit_edit_is_saved_and_the_history_shows_who_when_and_what(
     assert "Helsestasjon for ungdom</td>" in html
     assert "Helsestasjon for ungdom Horten</td>" in html
     assert "→" in html
-    assert html.index("25") < html.index("23")
+    assert '<td class="before">25</td>' in html
+    assert '<td class="after">23</td>' in html
 
 
 def test_editor_may_edit_another_units_service(client, editor, larvik_service):
