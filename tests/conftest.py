@@ -161,3 +161,22 @@ def other_team(roles, imported):
     return make_user(
         "dps-intake", Role.INTAKE, OrganisationUnit.objects.get(code="siv-dps-vestfold-nord")
     )
+
+
+def reference_data_reload() -> None:
+    """Municipalities, needs and helsefellesskap units, again if a flush removed them.
+
+    The session fixture loads them once, but every transactional test (live servers,
+    threads) empties the tables when it ends.
+    """
+    import io
+
+    from samhandling.core.models import Municipality
+    from samhandling.directory.models import Need
+
+    if not Municipality.objects.filter(number="3901").exists():
+        call_command("import_municipalities", stdout=io.StringIO())
+    if not Need.objects.exists():
+        call_command("import_needs", stdout=io.StringIO())
+    if not OrganisationUnit.objects.filter(kind=UnitKind.PARTNERSHIP).exists():
+        call_command("import_health_trusts", stdout=io.StringIO())

@@ -1,12 +1,12 @@
 """Real headless Chromium (Debian's) driven by Playwright against pytest-django's live server."""
 
-import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+
+from tests.conftest import reference_data_reload
 
 # Playwright's sync API runs an event loop in this thread; Django would then refuse the ORM
 # calls the fixtures make. The live server runs in its own thread and is not affected.
@@ -33,20 +33,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(autouse=True)
 def reference_data(transactional_db) -> None:
-    """Municipalities, needs and helsefellesskap units, again if a flush removed them.
-
-    The session fixture in tests/conftest.py loads them once, but every transactional test
-    (live_server needs one) empties the tables when it ends.
-    """
-    from samhandling.core.models import Municipality, OrganisationUnit, UnitKind
-    from samhandling.directory.models import Need
-
-    if not Municipality.objects.filter(number="3901").exists():
-        call_command("import_municipalities", stdout=io.StringIO())
-    if not Need.objects.exists():
-        call_command("import_needs", stdout=io.StringIO())
-    if not OrganisationUnit.objects.filter(kind=UnitKind.PARTNERSHIP).exists():
-        call_command("import_health_trusts", stdout=io.StringIO())
+    reference_data_reload()
 
 
 def _new_page(browser, live_server, *, locale: str, viewport: dict[str, int]):

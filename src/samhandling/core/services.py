@@ -13,6 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from samhandling.core.models import (
     AccessLog,
@@ -265,7 +267,7 @@ def health_trusts_import(*, path: Path = DATA_FILES / "health-trusts.csv") -> Im
 def partnership_for_area(area: CatchmentArea) -> OrganisationUnit:
     """The helsefellesskap unit of a catchment area, covering its municipalities."""
     unit, _ = OrganisationUnit.objects.get_or_create(
-        code=f"helsefellesskap-{_slug(area.name)}",
+        code=f"helsefellesskap-{slug_norwegian(area.name)}",
         defaults={"name": f"Helsefellesskapet {area.name}", "kind": UnitKind.PARTNERSHIP},
     )
     numbers = area.members.values_list("municipality_id", flat=True).distinct()
@@ -273,11 +275,14 @@ def partnership_for_area(area: CatchmentArea) -> OrganisationUnit:
     return unit
 
 
-def _slug(text: str) -> str:
+_NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
+
+
+def slug_norwegian(text: str) -> str:
+    """A slug with æ, ø and å spelt out (Django's slugify would drop ø and æ)."""
     from django.utils.text import slugify
 
-    table = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
-    return slugify(text.translate(table))
+    return slugify(text.translate(_NORWEGIAN_LETTERS))
 
 
 def reference_data_load() -> dict[str, ImportResult]:
@@ -328,3 +333,39 @@ def client_address(request: Any) -> str:
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+# --- texts in bokmål and nynorsk --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in the reader's language, or in the other one with a note saying so."""
+
+    text: str
+    lang: str
+    fallback_note: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def reader_language() -> str:
+    return "nn" if (get_language() or "nb")[:2] == "nn" else "nb"
+
+
+def pick(value: Any, language: str | None = None) -> Text:
+    """The text of a {"nb", "nn"} object in `language` (the reader's), else the other one."""
+    value = value if isinstance(value, dict) else {}
+    wanted = language or reader_language()
+    other = "nb" if wanted == "nn" else "nn"
+    if value.get(wanted):
+        return Text(value[wanted], wanted)
+    if value.get(other):
+        note = (
+            _("Not written in nynorsk yet: shown in bokmål.")
+            if other == "nb"
+            else _("Not written in bokmål: shown in nynorsk.")
+        )
+        return Text(value[other], other, note)
+    return Text("", wanted)

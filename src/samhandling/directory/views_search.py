@@ -15,10 +15,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from samhandling.core.models import Municipality
+from samhandling.core.services import Text, pick
 from samhandling.directory.models import Channel, Coverage, Level, Need, Referrer, Service
 from samhandling.directory.services.editing import service_may_edit
 from samhandling.directory.services.opening import (
@@ -50,31 +51,9 @@ def wants_fragment(request: HttpRequest) -> bool:
 # --- text in bokmål or nynorsk ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Text:
-    """Text written by the service, in the language asked for or the other one."""
-
-    text: str
-    lang: str
-    fallback_note: str = ""
-
-
 def localized(service: Service, name: str) -> Text:
     """The nynorsk text when the page is in nynorsk, else bokmål; the other one if missing."""
-    wanted = "nn" if (get_language() or "nb")[:2] == "nn" else "nb"
-    other = "nb" if wanted == "nn" else "nn"
-    text = getattr(service, f"{name}_{wanted}")
-    if text:
-        return Text(text, wanted)
-    text = getattr(service, f"{name}_{other}")
-    if not text:
-        return Text("", wanted)
-    note = (
-        _("Not written in nynorsk yet: shown in bokmål.")
-        if other == "nb"
-        else _("Not written in bokmål: shown in nynorsk.")
-    )
-    return Text(text, other, note)
+    return pick({"nb": getattr(service, f"{name}_nb"), "nn": getattr(service, f"{name}_nn")})
 
 
 # --- opening status as a sentence -------------------------------------------------------

@@ -6,6 +6,7 @@ self-referrals have no patient and store nothing that identifies the sender: the
 link's token is stored only as a hash.
 """
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -63,6 +64,10 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def closed_dates(self) -> list[dt.date]:
+        return [dt.date.fromisoformat(day) for day in self.closed_days]
 
 
 class Criteria(models.Model):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from samhandling.core.models import Municipality, OrganisationUnit, UnitKind
+from samhandling.core.services import slug_norwegian
 from samhandling.directory.models import Level, Service
 from samhandling.directory.services.demo import demo_service_code
 from samhandling.pathways.models import FeedbackRound, Pathway, PathwayVersion, ScopeKind, Verdict
@@ -43,7 +43,6 @@ CHECKLIST_LABELS = {
     "attachments": _("Attachments"),
     "urgent_signs": _("Urgent signs: act at once"),
 }
-_NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 
 
 class PlainTextField(forms.CharField):
@@ -225,7 +224,7 @@ def _lines(text: str) -> list[str]:
 
 def _unique_key(text: str, taken: set[str], fallback: str) -> str:
     """A slug of `text` (æ, ø, å spelt out) that is not in `taken`."""
-    stem = slugify(text.translate(_NORWEGIAN_LETTERS)).replace("_", "-")
+    stem = slug_norwegian(text).replace("_", "-")
     stem = re.sub(r"-{2,}", "-", stem)[:60].strip("-") or fallback
     key, n = stem, 2
     while key in taken:

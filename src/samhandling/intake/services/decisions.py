@@ -116,7 +116,7 @@ def intake_queue(
     """
     _require_member(user, program)
     today = today or timezone.localdate()
-    closed = [dt.date.fromisoformat(d) for d in program.closed_days]
+    closed = program.closed_dates
     rows = _open_referrals(program).select_related("patient", "municipality", "pathway")
     if status:
         rows = rows.filter(status=status)

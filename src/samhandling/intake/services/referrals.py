@@ -228,7 +228,7 @@ def referral_receive(s: Submission, *, at: dt.datetime | None = None) -> Receive
     patient, age = (None, s.age_years)
     if s.person is not None:
         patient, age = _patient_for(s.person, today)
-    closed = [dt.date.fromisoformat(d) for d in s.program.closed_days]
+    closed = s.program.closed_dates
     days = (
         s.program.advice_working_days
         if s.kind == Kind.ADVICE

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from samhandling.core.models import Municipality
+from samhandling.core.services import Text, pick
 from samhandling.directory.models import Coverage, Service
 from samhandling.directory.services.demo import demo_service_code
 from samhandling.pathways.models import Pathway, PathwayVersion, ScopeKind
@@ -23,39 +22,6 @@ from samhandling.pathways.services.content import CHECKLIST_SECTIONS, phase_labe
 from samhandling.pathways.services.workflow import partnership_of_municipality, published_version
 
 SERVICES_PER_STEP = 6
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text in the reader's language, or in the other one with a note saying so."""
-
-    text: str
-    lang: str
-    fallback_note: str = ""
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def reader_language() -> str:
-    return "nn" if (get_language() or "nb")[:2] == "nn" else "nb"
-
-
-def pick(value: Any, language: str | None = None) -> Text:
-    """The text of a {"nb", "nn"} object in `language` (the reader's), else the other one."""
-    value = value if isinstance(value, dict) else {}
-    wanted = language or reader_language()
-    other = "nb" if wanted == "nn" else "nn"
-    if value.get(wanted):
-        return Text(value[wanted], wanted)
-    if value.get(other):
-        note = (
-            _("Not written in nynorsk yet: shown in bokmål.")
-            if other == "nb"
-            else _("Not written in bokmål: shown in nynorsk.")
-        )
-        return Text(value[other], other, note)
-    return Text("", wanted)
 
 
 @dataclass
